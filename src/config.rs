@@ -1,0 +1,333 @@
+//! Configuration: the upstream, the fields and the limits, read from environment variables.
+//!
+//! Environment variables are the one config source that both Spin (`environment` in spin.toml)
+//! and `wasmtime serve` (`--env`) give a component today; see the README for why runtime-config
+//! interfaces are not used.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use crate::error::RelayError;
+use crate::field::{self, Field};
+
+pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+pub const DEFAULT_MAX_REQUEST_BYTES: u64 = 1_048_576;
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 8_388_608;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+/// Where the upstream is: the parts of its URL that a `wasi:http` request is built from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upstream {
+    pub scheme: Scheme,
+    pub authority: String,
+    pub path_and_query: String,
+}
+
+/// What one relay does, whichever artifact runs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Job {
+    pub upstream: Upstream,
+    pub method: String,
+    /// Extra headers sent upstream, names in lower case.
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub fields: Vec<Field>,
+    pub timeout_ms: u64,
+    pub max_response_bytes: u64,
+}
+
+/// The HTTP component's configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub job: Job,
+    pub max_request_bytes: u64,
+}
+
+impl Config {
+    /// Reads the `RELAY_*` variables from `env`, as `wasi:cli/environment` lists them.
+    pub fn from_env(env: &[(String, String)]) -> Result<Config, RelayError> {
+        let get = |name: &str| env.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
+        let required = |name: &'static str| {
+            get(name).filter(|v| !v.trim().is_empty()).ok_or_else(|| RelayError::config(name, "is not set"))
+        };
+        let number = |name: &'static str, default: u64| match get(name) {
+            None => Ok(default),
+            Some(text) => parse_positive(text).ok_or_else(|| {
+                RelayError::config(name, "must be a whole number greater than zero")
+            }),
+        };
+
+        let upstream = Upstream::parse(required("RELAY_UPSTREAM_URL")?)
+            .map_err(|problem| RelayError::config("RELAY_UPSTREAM_URL", problem))?;
+        let fields = field::parse_list(required("RELAY_FIELDS")?)
+            .map_err(|problem| RelayError::Config { setting: "RELAY_FIELDS", problem })?;
+        let method = match get("RELAY_METHOD") {
+            None => String::from("POST"),
+            Some(text) => parse_method(text).map_err(|problem| RelayError::config("RELAY_METHOD", problem))?,
+        };
+        let headers = match get("RELAY_UPSTREAM_HEADERS") {
+            None => Vec::new(),
+            Some(text) => parse_header_list(text)
+                .map_err(|problem| RelayError::Config { setting: "RELAY_UPSTREAM_HEADERS", problem })?,
+        };
+        Ok(Config {
+            job: Job {
+                upstream,
+                method,
+                headers,
+                fields,
+                timeout_ms: number("RELAY_TIMEOUT_MS", DEFAULT_TIMEOUT_MS)?,
+                max_response_bytes: number("RELAY_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES)?,
+            },
+            max_request_bytes: number("RELAY_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES)?,
+        })
+    }
+}
+
+impl Upstream {
+    /// Parses an `http://` or `https://` URL. A fragment is dropped, as HTTP clients do.
+    pub fn parse(url: &str) -> Result<Upstream, &'static str> {
+        let url = url.trim();
+        let (scheme, rest) = if let Some(rest) = strip_prefix_ignore_case(url, "https://") {
+            (Scheme::Https, rest)
+        } else if let Some(rest) = strip_prefix_ignore_case(url, "http://") {
+            (Scheme::Http, rest)
+        } else {
+            return Err("must start with http:// or https://");
+        };
+        let rest = rest.split('#').next().unwrap_or("");
+        let split = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, path_and_query) = rest.split_at(split);
+        if authority.is_empty() {
+            return Err("has no host");
+        }
+        if authority.contains('@') {
+            return Err("must not carry user:password@; send credentials with RELAY_UPSTREAM_HEADERS");
+        }
+        if !authority.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~:[]%".contains(&b)) {
+            return Err("has a host with characters a host name cannot have");
+        }
+        if let Some(port) = port_of(authority) {
+            if port.parse::<u16>().is_err() {
+                return Err("has a port that is not a number from 0 to 65535");
+            }
+        }
+        if path_and_query.bytes().any(|b| b <= b' ' || b == 0x7f) {
+            return Err("has spaces or control characters in its path");
+        }
+        let path_and_query = match path_and_query.strip_prefix('?') {
+            Some(_) => {
+                let mut with_slash = String::from("/");
+                with_slash.push_str(path_and_query);
+                with_slash
+            }
+            None if path_and_query.is_empty() => String::from("/"),
+            None => path_and_query.to_string(),
+        };
+        Ok(Upstream { scheme, authority: authority.to_string(), path_and_query })
+    }
+}
+
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
+}
+
+/// The port of `host:port` or `[v6]:port`, if one is written.
+fn port_of(authority: &str) -> Option<&str> {
+    let after_host = match authority.rfind(']') {
+        Some(end) => &authority[end + 1..],
+        None => authority,
+    };
+    after_host.rfind(':').map(|colon| &after_host[colon + 1..])
+}
+
+fn parse_positive(text: &str) -> Option<u64> {
+    text.trim().parse::<u64>().ok().filter(|&n| n > 0)
+}
+
+/// An HTTP method is a token (RFC 9110); it is sent as written, so `post` stays `post`.
+pub fn parse_method(text: &str) -> Result<String, &'static str> {
+    let text = text.trim();
+    if text.is_empty() || !text.bytes().all(is_token_byte) {
+        return Err("must be an HTTP method such as POST or GET");
+    }
+    Ok(text.to_string())
+}
+
+/// RFC 9110's `tchar`: what header names and methods are made of.
+pub fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Headers the host sets from the request itself; configuring them would contradict it.
+const RESERVED_HEADERS: [&str; 6] = ["host", "content-length", "transfer-encoding", "connection", "upgrade", "te"];
+
+/// Checks one header and returns its name in lower case.
+pub fn check_header(name: &str, value: &[u8]) -> Result<String, String> {
+    let name = name.trim();
+    if name.is_empty() || !name.bytes().all(is_token_byte) {
+        let mut problem = String::from("\"");
+        problem.push_str(name);
+        problem.push_str("\" is not a valid header name");
+        return Err(problem);
+    }
+    let name = name.to_ascii_lowercase();
+    if RESERVED_HEADERS.contains(&name.as_str()) {
+        let mut problem = name;
+        problem.push_str(" is set by the relay and cannot be configured");
+        return Err(problem);
+    }
+    // CR and LF would let a value start a header of its own; other controls are invalid too.
+    if value.iter().any(|&b| (b < b' ' && b != b'\t') || b == 0x7f) {
+        let mut problem = String::from("the value of ");
+        problem.push_str(&name);
+        problem.push_str(" has a control character");
+        return Err(problem);
+    }
+    Ok(name)
+}
+
+/// Parses `RELAY_UPSTREAM_HEADERS`: `name=value` pairs separated by commas, with `%XX` escapes
+/// in names and values (the OpenTelemetry `OTEL_EXPORTER_OTLP_HEADERS` convention), so a value can
+/// hold any byte: `authorization=Bearer%20abc,x-api-key=k%2C1`.
+pub fn parse_header_list(list: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut headers = Vec::new();
+    for entry in list.split(',') {
+        if entry.trim().is_empty() {
+            continue;
+        }
+        let Some((name, value)) = entry.split_once('=') else {
+            let mut problem = String::from("\"");
+            problem.push_str(entry.trim());
+            problem.push_str("\" is not name=value");
+            return Err(problem);
+        };
+        let name = percent_decode(name.trim().as_bytes())
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(|| String::from("a header name has a broken %-escape"))?;
+        let value = percent_decode(value.trim().as_bytes())
+            .ok_or_else(|| String::from("a header value has a broken %-escape"))?;
+        let name = check_header(&name, &value)?;
+        headers.push((name, value));
+    }
+    Ok(headers)
+}
+
+fn percent_decode(text: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] == b'%' {
+            let hex = core::str::from_utf8(text.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(text[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn minimal() -> Vec<(String, String)> {
+        env(&[("RELAY_UPSTREAM_URL", "http://127.0.0.1:8080/api?x=1"), ("RELAY_FIELDS", "id=/data/id")])
+    }
+
+    fn config_error(pairs: &[(&str, &str)]) -> (&'static str, String) {
+        let mut vars = minimal();
+        vars.retain(|(k, _)| !pairs.iter().any(|(name, _)| k == name));
+        vars.extend(env(pairs).into_iter().filter(|(_, v)| v != "<unset>"));
+        match Config::from_env(&vars) {
+            Err(RelayError::Config { setting, problem }) => (setting, problem),
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_fill_what_is_not_set() {
+        let config = Config::from_env(&minimal()).unwrap();
+        assert_eq!(
+            config.job.upstream,
+            Upstream { scheme: Scheme::Http, authority: "127.0.0.1:8080".into(), path_and_query: "/api?x=1".into() }
+        );
+        assert_eq!(config.job.method, "POST");
+        assert_eq!(config.job.timeout_ms, 10_000);
+        assert_eq!(config.job.max_response_bytes, 8_388_608);
+        assert_eq!(config.max_request_bytes, 1_048_576);
+        assert!(config.job.headers.is_empty());
+        assert_eq!(config.job.fields.len(), 1);
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let mut vars = minimal();
+        vars.extend(env(&[
+            ("RELAY_METHOD", "PUT"),
+            ("RELAY_TIMEOUT_MS", "250"),
+            ("RELAY_MAX_REQUEST_BYTES", "10"),
+            ("RELAY_MAX_RESPONSE_BYTES", "20"),
+            ("RELAY_UPSTREAM_HEADERS", "Authorization=Bearer%20abc, x-api-key=k%2C1"),
+        ]));
+        let config = Config::from_env(&vars).unwrap();
+        assert_eq!(config.job.method, "PUT");
+        assert_eq!((config.job.timeout_ms, config.max_request_bytes, config.job.max_response_bytes), (250, 10, 20));
+        assert_eq!(
+            config.job.headers,
+            vec![("authorization".into(), b"Bearer abc".to_vec()), ("x-api-key".into(), b"k,1".to_vec())]
+        );
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        assert_eq!(config_error(&[("RELAY_UPSTREAM_URL", "<unset>")]), ("RELAY_UPSTREAM_URL", "is not set".into()));
+        assert_eq!(config_error(&[("RELAY_FIELDS", " ")]), ("RELAY_FIELDS", "is not set".into()));
+        assert_eq!(config_error(&[("RELAY_UPSTREAM_URL", "ftp://x")]).0, "RELAY_UPSTREAM_URL");
+        assert_eq!(config_error(&[("RELAY_FIELDS", "a..b")]).0, "RELAY_FIELDS");
+        assert_eq!(config_error(&[("RELAY_METHOD", "PO ST")]).0, "RELAY_METHOD");
+        assert_eq!(config_error(&[("RELAY_TIMEOUT_MS", "0")]).0, "RELAY_TIMEOUT_MS");
+        assert_eq!(config_error(&[("RELAY_TIMEOUT_MS", "ten")]).0, "RELAY_TIMEOUT_MS");
+        assert_eq!(config_error(&[("RELAY_MAX_REQUEST_BYTES", "-1")]).0, "RELAY_MAX_REQUEST_BYTES");
+        assert_eq!(config_error(&[("RELAY_MAX_RESPONSE_BYTES", "")]).0, "RELAY_MAX_RESPONSE_BYTES");
+        assert_eq!(config_error(&[("RELAY_UPSTREAM_HEADERS", "novalue")]).0, "RELAY_UPSTREAM_HEADERS");
+    }
+
+    #[test]
+    fn urls_are_split_for_wasi_http() {
+        let parse = |url| Upstream::parse(url).map(|u| (u.scheme, u.authority, u.path_and_query));
+        assert_eq!(parse("HTTPS://api.example.com"), Ok((Scheme::Https, "api.example.com".into(), "/".into())));
+        assert_eq!(parse("http://h:1/a/b?q=1#frag"), Ok((Scheme::Http, "h:1".into(), "/a/b?q=1".into())));
+        assert_eq!(parse("http://h?q"), Ok((Scheme::Http, "h".into(), "/?q".into())));
+        assert_eq!(parse("http://[::1]:8080/x"), Ok((Scheme::Http, "[::1]:8080".into(), "/x".into())));
+        assert!(parse("http://").is_err());
+        assert!(parse("http://user:pw@h/").is_err());
+        assert!(parse("http://h:99999/").is_err());
+        assert!(parse("http://h:port/").is_err());
+        assert!(parse("http://h/a b").is_err());
+        assert!(parse("http://h\r\nx/").is_err());
+        assert!(parse("//h/").is_err());
+    }
+
+    #[test]
+    fn headers_cannot_smuggle_lines_or_override_framing() {
+        assert!(parse_header_list("x=a%0d%0aevil: 1").unwrap_err().contains("control character"));
+        assert!(parse_header_list("x=a%0").is_err());
+        assert!(parse_header_list("bad name=1").is_err());
+        assert!(parse_header_list("Host=evil.example").unwrap_err().contains("cannot be configured"));
+        assert!(parse_header_list("content-length=5").is_err());
+        assert_eq!(parse_header_list("a=1,,b=x%3Dy").unwrap(), vec![("a".into(), b"1".to_vec()), ("b".into(), b"x=y".to_vec())]);
+    }
+}

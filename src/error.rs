@@ -1,0 +1,192 @@
+//! The error model: every way a relay can fail, with its HTTP status, its stable code and a
+//! message, rendered as `{"error":{"code":"...","message":"..."}}`.
+//!
+//! Messages are assembled from static text and numbers with the small writers below rather than
+//! `core::fmt`, which would cost several kilobytes in a component whose budget is 32 KiB.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::json::{write_string, JsonError};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RelayError {
+    /// The client's request body is not JSON.
+    InvalidJson(JsonError),
+    /// The client's request body is larger than `limit` bytes.
+    BodyTooLarge { limit: u64 },
+    /// The configuration is missing or wrong: `setting` names the variable (or option) at fault.
+    Config { setting: &'static str, problem: String },
+    /// The upstream could not be reached or the exchange broke off; `detail` says how.
+    UpstreamUnreachable { detail: &'static str },
+    /// The upstream answered with a status other than 2xx.
+    UpstreamStatus { status: u16 },
+    /// The upstream's answer is not JSON.
+    UpstreamInvalidJson(JsonError),
+    /// The upstream's answer is larger than `limit` bytes.
+    UpstreamTooLarge { limit: u64 },
+    /// The upstream did not connect, answer or send its next bytes within `timeout_ms`.
+    UpstreamTimeout { timeout_ms: u64 },
+}
+
+impl RelayError {
+    pub fn config(setting: &'static str, problem: &str) -> RelayError {
+        RelayError::Config { setting, problem: String::from(problem) }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            RelayError::InvalidJson(_) => "invalid_json",
+            RelayError::BodyTooLarge { .. } => "body_too_large",
+            RelayError::Config { .. } => "config",
+            RelayError::UpstreamUnreachable { .. } => "upstream_unreachable",
+            RelayError::UpstreamStatus { .. } => "upstream_status",
+            RelayError::UpstreamInvalidJson(_) => "upstream_invalid_json",
+            RelayError::UpstreamTooLarge { .. } => "upstream_too_large",
+            RelayError::UpstreamTimeout { .. } => "upstream_timeout",
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            RelayError::InvalidJson(_) => 400,
+            RelayError::BodyTooLarge { .. } => 413,
+            RelayError::Config { .. } => 500,
+            RelayError::UpstreamTimeout { .. } => 504,
+            _ => 502,
+        }
+    }
+
+    /// One line of plain text, for logs and for the command's stderr.
+    pub fn message(&self) -> String {
+        let mut text = String::new();
+        match self {
+            RelayError::InvalidJson(error) => {
+                push_json_error(&mut text, "the request body is not valid JSON: ", error)
+            }
+            RelayError::BodyTooLarge { limit } => {
+                text.push_str("the request body is larger than ");
+                push_u64(&mut text, *limit);
+                text.push_str(" bytes");
+            }
+            RelayError::Config { setting, problem } => {
+                text.push_str(setting);
+                text.push_str(": ");
+                text.push_str(problem);
+            }
+            RelayError::UpstreamUnreachable { detail } => {
+                text.push_str("the upstream could not be reached: ");
+                text.push_str(detail);
+            }
+            RelayError::UpstreamStatus { status } => {
+                text.push_str("the upstream answered with status ");
+                push_u64(&mut text, u64::from(*status));
+            }
+            RelayError::UpstreamInvalidJson(error) => {
+                push_json_error(&mut text, "the upstream's answer is not valid JSON: ", error)
+            }
+            RelayError::UpstreamTooLarge { limit } => {
+                text.push_str("the upstream's answer is larger than ");
+                push_u64(&mut text, *limit);
+                text.push_str(" bytes");
+            }
+            RelayError::UpstreamTimeout { timeout_ms } => {
+                text.push_str("the upstream did not answer within ");
+                push_u64(&mut text, *timeout_ms);
+                text.push_str(" ms");
+            }
+        }
+        text
+    }
+
+    /// The response body: `{"error":{"code":...,"message":...}}`, plus the upstream's `status`
+    /// for `upstream_status`.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(b"{\"error\":{\"code\":");
+        write_string(&mut out, self.code().as_bytes());
+        out.extend_from_slice(b",\"message\":");
+        write_string(&mut out, self.message().as_bytes());
+        if let RelayError::UpstreamStatus { status } = self {
+            let mut digits = String::new();
+            push_u64(&mut digits, u64::from(*status));
+            out.extend_from_slice(b",\"status\":");
+            out.extend_from_slice(digits.as_bytes());
+        }
+        out.extend_from_slice(b"}}");
+        out
+    }
+}
+
+fn push_json_error(text: &mut String, prefix: &str, error: &JsonError) {
+    text.push_str(prefix);
+    text.push_str(error.message());
+    text.push_str(" at byte ");
+    push_u64(text, error.offset);
+}
+
+/// Appends `value` in decimal.
+pub fn push_u64(text: &mut String, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    for &d in &digits[start..] {
+        text.push(char::from(d));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::{validate, JsonErrorKind};
+
+    #[test]
+    fn each_error_has_its_documented_code_and_status() {
+        let json_error = JsonError { kind: JsonErrorKind::UnexpectedEnd, offset: 3 };
+        let cases = [
+            (RelayError::InvalidJson(json_error), "invalid_json", 400),
+            (RelayError::BodyTooLarge { limit: 10 }, "body_too_large", 413),
+            (RelayError::config("RELAY_FIELDS", "missing"), "config", 500),
+            (RelayError::UpstreamUnreachable { detail: "connection refused" }, "upstream_unreachable", 502),
+            (RelayError::UpstreamStatus { status: 503 }, "upstream_status", 502),
+            (RelayError::UpstreamInvalidJson(json_error), "upstream_invalid_json", 502),
+            (RelayError::UpstreamTooLarge { limit: 10 }, "upstream_too_large", 502),
+            (RelayError::UpstreamTimeout { timeout_ms: 100 }, "upstream_timeout", 504),
+        ];
+        for (error, code, status) in cases {
+            assert_eq!((error.code(), error.status()), (code, status));
+            assert_eq!(validate(&error.to_json()), Ok(()), "{}", error.message());
+        }
+    }
+
+    #[test]
+    fn bodies_are_exact() {
+        assert_eq!(
+            RelayError::UpstreamStatus { status: 404 }.to_json(),
+            br#"{"error":{"code":"upstream_status","message":"the upstream answered with status 404","status":404}}"#
+        );
+        let error = RelayError::InvalidJson(JsonError { kind: JsonErrorKind::UnexpectedByte, offset: 12 });
+        assert_eq!(
+            error.to_json(),
+            br#"{"error":{"code":"invalid_json","message":"the request body is not valid JSON: unexpected character at byte 12"}}"#
+        );
+        let error = RelayError::config("RELAY_UPSTREAM_URL", "must start with \"http://\"");
+        assert_eq!(error.message(), "RELAY_UPSTREAM_URL: must start with \"http://\"");
+    }
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        for (value, text) in [(0, "0"), (7, "7"), (1048576, "1048576"), (u64::MAX, "18446744073709551615")] {
+            let mut out = String::new();
+            push_u64(&mut out, value);
+            assert_eq!(out, text);
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Field specs: `name=path`, or a bare `path` named by its last segment.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::json::MAX_PATHS;
+use crate::path::Path;
+
+/// One field of the answer: the name it gets there and where its value is in the upstream's JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Field {
+    pub name: String,
+    pub path: Path,
+}
+
+impl Field {
+    /// Parses one spec. The name is everything before the first `=`; a spec without `=` is a path
+    /// whose last segment names the field.
+    pub fn parse(spec: &str) -> Result<Field, String> {
+        let (name, path_text) = match spec.split_once('=') {
+            Some((name, path)) => (Some(name.trim()), path.trim()),
+            None => (None, spec.trim()),
+        };
+        let path = Path::parse(path_text).map_err(|e| describe(spec, e.message()))?;
+        let name = match name {
+            Some(name) => String::from(name),
+            None => path
+                .last_key()
+                .and_then(|key| core::str::from_utf8(key).ok())
+                .map(String::from)
+                .ok_or_else(|| describe(spec, "the whole document needs a name: write name="))?,
+        };
+        if name.is_empty() {
+            return Err(describe(spec, "the field name is empty"));
+        }
+        Ok(Field { name, path })
+    }
+}
+
+/// Parses a comma-separated list of specs, as `RELAY_FIELDS` holds them.
+pub fn parse_list(list: &str) -> Result<Vec<Field>, String> {
+    let mut fields = Vec::new();
+    for spec in list.split(',') {
+        if spec.trim().is_empty() {
+            return Err(String::from("an entry is empty (two commas in a row, or one at an end)"));
+        }
+        fields.push(Field::parse(spec)?);
+    }
+    check_count(&fields)?;
+    Ok(fields)
+}
+
+/// A relay follows at most [`MAX_PATHS`] fields and needs at least one.
+pub fn check_count(fields: &[Field]) -> Result<(), String> {
+    if fields.is_empty() {
+        return Err(String::from("no field is given"));
+    }
+    if fields.len() > MAX_PATHS {
+        return Err(String::from("more than 64 fields are given"));
+    }
+    Ok(())
+}
+
+fn describe(spec: &str, problem: &str) -> String {
+    let mut text = String::from("in \"");
+    text.push_str(spec);
+    text.push_str("\": ");
+    text.push_str(problem);
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn names(fields: &[Field]) -> Vec<&str> {
+        fields.iter().map(|f| f.name.as_str()).collect()
+    }
+
+    #[test]
+    fn named_and_bare_specs() {
+        let fields = parse_list("id=/data/id, name = data.attributes.name,status,/meta/a~1b").unwrap();
+        assert_eq!(names(&fields), ["id", "name", "status", "a/b"]);
+        assert_eq!(fields[1].path, Path::parse("data.attributes.name").unwrap());
+    }
+
+    #[test]
+    fn a_path_may_contain_equals_signs_after_the_name() {
+        let field = Field::parse("eq=/a=b").unwrap();
+        assert_eq!((field.name.as_str(), field.path.segments[0].key.as_slice()), ("eq", &b"a=b"[..]));
+    }
+
+    #[test]
+    fn bad_specs_say_which_entry_is_wrong() {
+        assert_eq!(parse_list("a,,b").unwrap_err(), "an entry is empty (two commas in a row, or one at an end)");
+        assert_eq!(parse_list("x=a..b").unwrap_err(), "in \"x=a..b\": a dotted path has an empty segment");
+        assert_eq!(parse_list("=a").unwrap_err(), "in \"=a\": the field name is empty");
+        assert_eq!(parse_list("").unwrap_err(), "an entry is empty (two commas in a row, or one at an end)");
+        assert!(parse_list("/").is_err());
+        assert_eq!(parse_list("doc=").unwrap()[0].path.segments, vec![]);
+    }
+
+    #[test]
+    fn at_most_64_fields() {
+        let list: Vec<String> = (0..65).map(|i| alloc::format!("f{i}")).collect();
+        assert_eq!(parse_list(&list.join(",")).unwrap_err(), "more than 64 fields are given");
+        assert_eq!(parse_list(&list[..64].join(",")).unwrap().len(), 64);
+    }
+}

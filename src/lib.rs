@@ -1,0 +1,24 @@
+//! edge-relay: a WebAssembly component that forwards JSON to an upstream API through the host's
+//! outbound HTTP and answers with only the fields asked for.
+//!
+//! The crate is split along one line. Everything that decides (the streaming JSON scanner, field
+//! paths, configuration, the error model, the relay's request and answer rules) is plain Rust
+//! over byte slices in the modules below, built for the host and tested with `cargo test`. The
+//! WASI glue in [`host`] (compiled only for `wasm32` with the `http` or `cli` feature) does the
+//! I/O: it reads the request, drives `wasi:http/outgoing-handler`, feeds the upstream's body to
+//! the scanner chunk by chunk and writes the answer. The wasm build is `no_std` with a bump
+//! allocator, so the component carries no formatting machinery and no allocator it does not need.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod field;
+pub mod json;
+pub mod path;
+pub mod relay;
+
+#[cfg(all(target_arch = "wasm32", any(feature = "http", feature = "cli")))]
+mod host;

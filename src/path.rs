@@ -1,0 +1,156 @@
+//! Field paths: where in the upstream's JSON document a requested value lives.
+//!
+//! Two spellings are accepted. A path that starts with `/` is a JSON Pointer (RFC 6901, with its
+//! `~1` for `/` and `~0` for `~`). Any other non-empty path is dotted: `data.items.0.name`. The empty
+//! path names the whole document. In both spellings a segment is matched against object keys by
+//! its text and against array elements by its value when it is a canonical decimal index (`0`,
+//! `17`, not `01`), as RFC 6901 specifies for pointers.
+
+use alloc::vec::Vec;
+
+/// One step of a path: an object key, which may also name an array element.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Segment {
+    /// The key's text (after pointer unescaping), compared byte for byte with decoded keys.
+    pub key: Vec<u8>,
+    /// The array index this segment names, when its text is a canonical decimal number.
+    pub index: Option<u32>,
+}
+
+/// A parsed path: the segments from the document's root to the value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Path {
+    pub segments: Vec<Segment>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathError {
+    /// A dotted path with an empty segment: `a..b`, `.a` or `a.`.
+    EmptySegment,
+    /// A JSON Pointer with a `~` not followed by `0` or `1`.
+    InvalidPointerEscape,
+}
+
+impl PathError {
+    pub fn message(self) -> &'static str {
+        match self {
+            PathError::EmptySegment => "a dotted path has an empty segment",
+            PathError::InvalidPointerEscape => "a JSON Pointer has a '~' not followed by '0' or '1'",
+        }
+    }
+}
+
+impl Path {
+    pub fn parse(text: &str) -> Result<Path, PathError> {
+        let mut segments = Vec::new();
+        if let Some(pointer) = text.strip_prefix('/') {
+            for token in pointer.split('/') {
+                segments.push(Segment::new(unescape_pointer_token(token)?));
+            }
+        } else if !text.is_empty() {
+            for part in text.split('.') {
+                if part.is_empty() {
+                    return Err(PathError::EmptySegment);
+                }
+                segments.push(Segment::new(part.as_bytes().to_vec()));
+            }
+        }
+        Ok(Path { segments })
+    }
+
+    /// The last segment's text: the name a field gets when its spec gives none.
+    pub fn last_key(&self) -> Option<&[u8]> {
+        self.segments.last().map(|segment| segment.key.as_slice())
+    }
+}
+
+impl Segment {
+    fn new(key: Vec<u8>) -> Segment {
+        let index = canonical_index(&key);
+        Segment { key, index }
+    }
+}
+
+fn unescape_pointer_token(token: &str) -> Result<Vec<u8>, PathError> {
+    let mut out = Vec::with_capacity(token.len());
+    let mut bytes = token.bytes();
+    while let Some(b) = bytes.next() {
+        if b != b'~' {
+            out.push(b);
+            continue;
+        }
+        match bytes.next() {
+            Some(b'0') => out.push(b'~'),
+            Some(b'1') => out.push(b'/'),
+            _ => return Err(PathError::InvalidPointerEscape),
+        }
+    }
+    Ok(out)
+}
+
+/// `0` or a digit string without a leading zero that fits in a `u32`.
+fn canonical_index(text: &[u8]) -> Option<u32> {
+    if text.is_empty() || text.len() > 9 || (text.len() > 1 && text[0] == b'0') {
+        return None;
+    }
+    let mut value: u32 = 0;
+    for &b in text {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + u32::from(b - b'0');
+    }
+    Some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(path: &Path) -> Vec<&[u8]> {
+        path.segments.iter().map(|s| s.key.as_slice()).collect()
+    }
+
+    #[test]
+    fn dotted_paths_split_on_dots_and_know_indexes() {
+        let path = Path::parse("data.items.0.name").unwrap();
+        assert_eq!(keys(&path), [&b"data"[..], b"items", b"0", b"name"]);
+        assert_eq!(path.segments[2].index, Some(0));
+        assert_eq!(path.segments[0].index, None);
+    }
+
+    #[test]
+    fn pointers_unescape_tilde_sequences() {
+        let path = Path::parse("/a~1b/m~0n/10").unwrap();
+        assert_eq!(keys(&path), [&b"a/b"[..], b"m~n", b"10"]);
+        assert_eq!(path.segments[2].index, Some(10));
+    }
+
+    #[test]
+    fn pointer_tokens_may_be_empty_keys() {
+        assert_eq!(keys(&Path::parse("/").unwrap()), [&b""[..]]);
+        assert_eq!(keys(&Path::parse("/a//b").unwrap()), [&b"a"[..], b"", b"b"]);
+    }
+
+    #[test]
+    fn empty_path_is_the_whole_document() {
+        assert!(Path::parse("").unwrap().segments.is_empty());
+    }
+
+    #[test]
+    fn leading_zeros_and_huge_numbers_are_keys_only() {
+        assert_eq!(Path::parse("a.01").unwrap().segments[1].index, None);
+        assert_eq!(Path::parse("a.1234567890").unwrap().segments[1].index, None);
+        assert_eq!(Path::parse("a.-1").unwrap().segments[1].index, None);
+        assert_eq!(Path::parse("a.999999999").unwrap().segments[1].index, Some(999_999_999));
+    }
+
+    #[test]
+    fn malformed_paths_are_rejected() {
+        assert_eq!(Path::parse("a..b"), Err(PathError::EmptySegment));
+        assert_eq!(Path::parse("a."), Err(PathError::EmptySegment));
+        assert_eq!(Path::parse(".a"), Err(PathError::EmptySegment));
+        assert_eq!(Path::parse("/a~2"), Err(PathError::InvalidPointerEscape));
+        assert_eq!(Path::parse("/a~"), Err(PathError::InvalidPointerEscape));
+    }
+}

@@ -1,0 +1,213 @@
+//! The relay's decisions, apart from the I/O that carries them out: which headers go upstream,
+//! which upstream answers are accepted, how its body is projected within its size limit, and how
+//! the answer is written.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::config::Job;
+use crate::error::{push_u64, RelayError};
+use crate::field::Field;
+use crate::json::{write_string, Scanner};
+use crate::path::Path;
+
+/// The headers of the upstream request: `content-type` (unless configured), `content-length`
+/// (many APIs refuse chunked uploads), then the configured ones.
+pub fn upstream_headers(job: &Job, body_len: usize) -> Vec<(String, Vec<u8>)> {
+    let mut headers = Vec::with_capacity(job.headers.len() + 2);
+    if body_len > 0 && !job.headers.iter().any(|(name, _)| name == "content-type") {
+        headers.push((String::from("content-type"), b"application/json".to_vec()));
+    }
+    if body_len > 0 || !is_bodiless_method(&job.method) {
+        let mut length = String::new();
+        push_u64(&mut length, body_len as u64);
+        headers.push((String::from("content-length"), length.into_bytes()));
+    }
+    headers.extend(job.headers.iter().cloned());
+    headers
+}
+
+fn is_bodiless_method(method: &str) -> bool {
+    ["GET", "HEAD", "OPTIONS", "TRACE"].iter().any(|m| m.eq_ignore_ascii_case(method))
+}
+
+/// Only a 2xx answer is projected.
+pub fn check_status(status: u16) -> Result<(), RelayError> {
+    if (200..300).contains(&status) {
+        Ok(())
+    } else {
+        Err(RelayError::UpstreamStatus { status })
+    }
+}
+
+/// Parses a `content-length` value; `None` when absent or malformed (the body is then counted).
+pub fn parse_content_length(value: &[u8]) -> Option<u64> {
+    core::str::from_utf8(value).ok()?.trim().parse().ok()
+}
+
+/// Collects a request body up to `limit` bytes.
+pub struct BodyCollector {
+    body: Vec<u8>,
+    limit: u64,
+}
+
+impl BodyCollector {
+    /// `declared` is the request's `content-length`, if it gave one: a body that announces more
+    /// than the limit is refused before it is read.
+    pub fn new(limit: u64, declared: Option<u64>) -> Result<BodyCollector, RelayError> {
+        match declared {
+            Some(length) if length > limit => Err(RelayError::BodyTooLarge { limit }),
+            Some(length) => Ok(BodyCollector { body: Vec::with_capacity(length as usize), limit }),
+            None => Ok(BodyCollector { body: Vec::new(), limit }),
+        }
+    }
+
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), RelayError> {
+        if (self.body.len() + chunk.len()) as u64 > self.limit {
+            return Err(RelayError::BodyTooLarge { limit: self.limit });
+        }
+        self.body.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    /// The body, checked to be JSON when it is not empty.
+    pub fn finish(self) -> Result<Vec<u8>, RelayError> {
+        if !self.body.is_empty() {
+            crate::json::validate(&self.body).map_err(RelayError::InvalidJson)?;
+        }
+        Ok(self.body)
+    }
+}
+
+/// Projects the upstream's body as it streams in, refusing it past `limit` bytes.
+pub struct Projection<'p> {
+    scanner: Scanner<'p>,
+    limit: u64,
+}
+
+impl<'p> Projection<'p> {
+    pub fn new(paths: &'p [Path], limit: u64, declared: Option<u64>) -> Result<Projection<'p>, RelayError> {
+        if declared.is_some_and(|length| length > limit) {
+            return Err(RelayError::UpstreamTooLarge { limit });
+        }
+        Ok(Projection { scanner: Scanner::new(paths), limit })
+    }
+
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), RelayError> {
+        if self.scanner.offset() + chunk.len() as u64 > self.limit {
+            return Err(RelayError::UpstreamTooLarge { limit: self.limit });
+        }
+        self.scanner.feed(chunk).map_err(RelayError::UpstreamInvalidJson)
+    }
+
+    /// The captured values, one per path; an empty body is not JSON.
+    pub fn finish(self) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
+        self.scanner.finish().map_err(RelayError::UpstreamInvalidJson)
+    }
+}
+
+/// The paths of `fields`, in order.
+pub fn paths_of(fields: &[Field]) -> Vec<Path> {
+    fields.iter().map(|field| field.path.clone()).collect()
+}
+
+/// `{"name":value,...}` in field order; a path that matched nothing is `null`.
+pub fn write_answer(fields: &[Field], values: &[Option<Vec<u8>>]) -> Vec<u8> {
+    let size: usize = values.iter().flatten().map(|v| v.len()).sum::<usize>() + fields.len() * 16;
+    let mut out = Vec::with_capacity(size + 2);
+    out.push(b'{');
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(&mut out, field.name.as_bytes());
+        out.push(b':');
+        match values.get(i).and_then(|value| value.as_deref()) {
+            Some(value) => out.extend_from_slice(value),
+            None => out.extend_from_slice(b"null"),
+        }
+    }
+    out.push(b'}');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Scheme, Upstream};
+    use crate::field::parse_list;
+    use crate::json::JsonErrorKind;
+    use alloc::vec;
+
+    fn job(method: &str, headers: &[(&str, &str)]) -> Job {
+        Job {
+            upstream: Upstream { scheme: Scheme::Http, authority: "h".into(), path_and_query: "/".into() },
+            method: method.into(),
+            headers: headers.iter().map(|(n, v)| (String::from(*n), v.as_bytes().to_vec())).collect(),
+            fields: parse_list("a").unwrap(),
+            timeout_ms: 1,
+            max_response_bytes: 1,
+        }
+    }
+
+    fn names(headers: &[(String, Vec<u8>)]) -> Vec<(&str, &[u8])> {
+        headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect()
+    }
+
+    #[test]
+    fn upstream_requests_carry_their_length() {
+        let headers = upstream_headers(&job("POST", &[("x-api-key", "k")]), 12);
+        assert_eq!(
+            names(&headers),
+            [("content-type", &b"application/json"[..]), ("content-length", b"12"), ("x-api-key", b"k")]
+        );
+        assert_eq!(names(&upstream_headers(&job("POST", &[]), 0)), [("content-length", &b"0"[..])]);
+        assert!(upstream_headers(&job("GET", &[]), 0).is_empty());
+        let custom = upstream_headers(&job("PUT", &[("content-type", "application/vnd.api+json")]), 2);
+        assert_eq!(names(&custom), [("content-length", &b"2"[..]), ("content-type", b"application/vnd.api+json")]);
+    }
+
+    #[test]
+    fn only_2xx_is_accepted() {
+        assert_eq!(check_status(200), Ok(()));
+        assert_eq!(check_status(204), Ok(()));
+        assert_eq!(check_status(301), Err(RelayError::UpstreamStatus { status: 301 }));
+        assert_eq!(check_status(500), Err(RelayError::UpstreamStatus { status: 500 }));
+    }
+
+    #[test]
+    fn request_bodies_are_limited_and_validated() {
+        assert_eq!(BodyCollector::new(4, Some(5)).err(), Some(RelayError::BodyTooLarge { limit: 4 }));
+        let mut body = BodyCollector::new(4, None).unwrap();
+        body.push(b"[1,").unwrap();
+        assert_eq!(body.push(b"23]"), Err(RelayError::BodyTooLarge { limit: 4 }));
+        let mut body = BodyCollector::new(4, None).unwrap();
+        body.push(b"[1,").unwrap();
+        assert!(matches!(body.finish(), Err(RelayError::InvalidJson(e)) if e.kind == JsonErrorKind::UnexpectedEnd));
+        assert_eq!(BodyCollector::new(4, Some(0)).unwrap().finish(), Ok(vec![]));
+    }
+
+    #[test]
+    fn upstream_bodies_are_limited_and_projected() {
+        let paths = vec![Path::parse("a").unwrap()];
+        assert_eq!(Projection::new(&paths, 8, Some(9)).err(), Some(RelayError::UpstreamTooLarge { limit: 8 }));
+        let mut projection = Projection::new(&paths, 8, None).unwrap();
+        projection.push(b"{\"a\":").unwrap();
+        assert_eq!(projection.push(b"1234"), Err(RelayError::UpstreamTooLarge { limit: 8 }));
+        let mut projection = Projection::new(&paths, 8, None).unwrap();
+        projection.push(b"{\"a\":1}").unwrap();
+        assert_eq!(projection.finish(), Ok(vec![Some(b"1".to_vec())]));
+        let empty = Projection::new(&paths, 8, None).unwrap().finish();
+        assert!(matches!(empty, Err(RelayError::UpstreamInvalidJson(_))));
+    }
+
+    #[test]
+    fn answers_follow_field_order_with_null_for_missing() {
+        let fields = parse_list("id=/data/id,we\"ird=x,name").unwrap();
+        let values = vec![Some(b"123456789012345678901234567890".to_vec()), None, Some(b"\"n\"".to_vec())];
+        assert_eq!(
+            write_answer(&fields, &values),
+            br#"{"id":123456789012345678901234567890,"we\"ird":null,"name":"n"}"#.to_vec()
+        );
+    }
+}

@@ -1,0 +1,111 @@
+//! Every case of JSONTestSuite (../shared/jsontestsuite/test_parsing): `y_` accepted, `n_`
+//! rejected, and each `i_` case handled as the table below states.
+
+use std::fs;
+use std::path::PathBuf;
+
+use edge_relay::json::{extract, validate};
+use edge_relay::path::Path;
+
+/// The implementation-defined cases edge-relay accepts. Every other `i_` case is rejected: invalid
+/// UTF-8 (anywhere), a byte-order mark, and UTF-16/32 encodings are refused, because a relay
+/// copies values byte for byte and must never pass on text that is not UTF-8. Escaped unpaired
+/// surrogates are accepted: the escape is valid JSON syntax, and it is relayed as written.
+/// Numbers of any size are accepted: they are copied, never converted.
+const ACCEPTED_IMPLEMENTATION_DEFINED: &[&str] = &[
+    "i_number_double_huge_neg_exp.json",
+    "i_number_huge_exp.json",
+    "i_number_neg_int_huge_exp.json",
+    "i_number_pos_double_huge_exp.json",
+    "i_number_real_neg_overflow.json",
+    "i_number_real_pos_overflow.json",
+    "i_number_real_underflow.json",
+    "i_number_too_big_neg_int.json",
+    "i_number_too_big_pos_int.json",
+    "i_number_very_big_negative_int.json",
+    "i_object_key_lone_2nd_surrogate.json",
+    "i_string_1st_surrogate_but_2nd_missing.json",
+    "i_string_1st_valid_surrogate_2nd_invalid.json",
+    "i_string_incomplete_surrogate_and_escape_valid.json",
+    "i_string_incomplete_surrogate_pair.json",
+    "i_string_incomplete_surrogates_escape_valid.json",
+    "i_string_invalid_lonely_surrogate.json",
+    "i_string_invalid_surrogate.json",
+    "i_string_inverted_surrogates_U+1D11E.json",
+    "i_string_lone_second_surrogate.json",
+    "i_structure_500_nested_arrays.json",
+];
+
+fn suite() -> Vec<(String, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/jsontestsuite/test_parsing");
+    let mut cases: Vec<_> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, fs::read(&path).unwrap())
+        })
+        .collect();
+    cases.sort();
+    cases
+}
+
+#[test]
+fn the_suite_is_all_there() {
+    let cases = suite();
+    assert_eq!(cases.len(), 318);
+    for name in ACCEPTED_IMPLEMENTATION_DEFINED {
+        assert!(cases.iter().any(|(n, _)| n == name), "{name} is not in the suite");
+    }
+}
+
+#[test]
+fn every_case_gets_its_verdict() {
+    let mut wrong = Vec::new();
+    for (name, document) in suite() {
+        let accepted = validate(&document).is_ok();
+        let expected = match name.as_bytes()[0] {
+            b'y' => true,
+            b'n' => false,
+            b'i' => ACCEPTED_IMPLEMENTATION_DEFINED.contains(&name.as_str()),
+            _ => panic!("unexpected file {name}"),
+        };
+        if accepted != expected {
+            wrong.push(name);
+        }
+    }
+    assert!(wrong.is_empty(), "wrong verdicts: {wrong:?}");
+}
+
+/// Any accepted document, captured whole through the root path, comes back byte for byte minus
+/// the whitespace around it.
+#[test]
+fn accepted_documents_come_back_byte_for_byte() {
+    let root = [Path::parse("").unwrap()];
+    for (name, document) in suite() {
+        if validate(&document).is_err() {
+            continue;
+        }
+        let values = extract(&document, &root).unwrap();
+        let trimmed = document.trim_ascii();
+        assert_eq!(values[0].as_deref(), Some(trimmed), "{name}");
+    }
+}
+
+/// Fed in chunks of every small size, each document gets the verdict it gets whole.
+#[test]
+fn chunked_feeding_agrees_with_whole_documents() {
+    let paths = [Path::parse("0").unwrap(), Path::parse("/a/0").unwrap()];
+    for (name, document) in suite() {
+        let whole = extract(&document, &paths);
+        for size in [1, 2, 3, 7] {
+            let mut scanner = edge_relay::json::Scanner::new(&paths);
+            let fed = document.chunks(size).try_for_each(|chunk| scanner.feed(chunk));
+            let chunked = fed.and_then(|()| scanner.finish());
+            assert_eq!(chunked.is_ok(), whole.is_ok(), "{name} in chunks of {size}");
+            if let (Ok(a), Ok(b)) = (&chunked, &whole) {
+                assert_eq!(a, b, "{name} in chunks of {size}");
+            }
+        }
+    }
+}
