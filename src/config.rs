@@ -7,7 +7,9 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use crate::decimal::parse_u64;
 use crate::error::RelayError;
+use crate::json::hex_value;
 use crate::field::{self, Field};
 
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
@@ -52,11 +54,11 @@ impl Config {
     pub fn from_env(env: &[(String, String)]) -> Result<Config, RelayError> {
         let get = |name: &str| env.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
         let required = |name: &'static str| {
-            get(name).filter(|v| !v.trim().is_empty()).ok_or_else(|| RelayError::config(name, "is not set"))
+            get(name).filter(|v| !v.trim_ascii().is_empty()).ok_or_else(|| RelayError::config(name, "is not set"))
         };
         let number = |name: &'static str, default: u64| match get(name) {
             None => Ok(default),
-            Some(text) => parse_positive(text).ok_or_else(|| {
+            Some(text) => parse_u64(text.as_bytes()).filter(|&n| n > 0).ok_or_else(|| {
                 RelayError::config(name, "must be a whole number greater than zero")
             }),
         };
@@ -91,7 +93,7 @@ impl Config {
 impl Upstream {
     /// Parses an `http://` or `https://` URL. A fragment is dropped, as HTTP clients do.
     pub fn parse(url: &str) -> Result<Upstream, &'static str> {
-        let url = url.trim();
+        let url = url.trim_ascii();
         let (scheme, rest) = if let Some(rest) = strip_prefix_ignore_case(url, "https://") {
             (Scheme::Https, rest)
         } else if let Some(rest) = strip_prefix_ignore_case(url, "http://") {
@@ -100,8 +102,10 @@ impl Upstream {
             return Err("must start with http:// or https://");
         };
         let rest = rest.split('#').next().unwrap_or("");
-        let split = rest.find(['/', '?']).unwrap_or(rest.len());
-        let (authority, path_and_query) = rest.split_at(split);
+        let (authority, path_and_query) = match rest.find(['/', '?']) {
+            Some(at) => (rest.get(..at).unwrap_or(""), rest.get(at..).unwrap_or("")),
+            None => (rest, ""),
+        };
         if authority.is_empty() {
             return Err("has no host");
         }
@@ -112,7 +116,7 @@ impl Upstream {
             return Err("has a host with characters a host name cannot have");
         }
         if let Some(port) = port_of(authority) {
-            if port.parse::<u16>().is_err() {
+            if parse_u64(port.as_bytes()).is_none_or(|port| port > 65535) {
                 return Err("has a port that is not a number from 0 to 65535");
             }
         }
@@ -134,25 +138,22 @@ impl Upstream {
 
 fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     let head = text.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
+    if head.eq_ignore_ascii_case(prefix) {
+        text.get(prefix.len()..)
+    } else {
+        None
+    }
 }
 
 /// The port of `host:port` or `[v6]:port`, if one is written.
 fn port_of(authority: &str) -> Option<&str> {
-    let after_host = match authority.rfind(']') {
-        Some(end) => &authority[end + 1..],
-        None => authority,
-    };
-    after_host.rfind(':').map(|colon| &after_host[colon + 1..])
-}
-
-fn parse_positive(text: &str) -> Option<u64> {
-    text.trim().parse::<u64>().ok().filter(|&n| n > 0)
+    let after_host = authority.rsplit_once(']').map_or(authority, |(_, after)| after);
+    after_host.rsplit_once(':').map(|(_, port)| port)
 }
 
 /// An HTTP method is a token (RFC 9110); it is sent as written, so `post` stays `post`.
 pub fn parse_method(text: &str) -> Result<String, &'static str> {
-    let text = text.trim();
+    let text = text.trim_ascii();
     if text.is_empty() || !text.bytes().all(is_token_byte) {
         return Err("must be an HTTP method such as POST or GET");
     }
@@ -169,7 +170,7 @@ const RESERVED_HEADERS: [&str; 6] = ["host", "content-length", "transfer-encodin
 
 /// Checks one header and returns its name in lower case.
 pub fn check_header(name: &str, value: &[u8]) -> Result<String, String> {
-    let name = name.trim();
+    let name = name.trim_ascii();
     if name.is_empty() || !name.bytes().all(is_token_byte) {
         let mut problem = String::from("\"");
         problem.push_str(name);
@@ -193,26 +194,23 @@ pub fn check_header(name: &str, value: &[u8]) -> Result<String, String> {
 }
 
 /// Parses `RELAY_UPSTREAM_HEADERS`: `name=value` pairs separated by commas, with `%XX` escapes
-/// in names and values (the OpenTelemetry `OTEL_EXPORTER_OTLP_HEADERS` convention), so a value can
-/// hold any byte: `authorization=Bearer%20abc,x-api-key=k%2C1`.
+/// in values (the OpenTelemetry `OTEL_EXPORTER_OTLP_HEADERS` convention), so a value can hold
+/// any byte: `authorization=Bearer%20abc,x-api-key=k%2C1`. Names are tokens and need no escapes.
 pub fn parse_header_list(list: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
     let mut headers = Vec::new();
     for entry in list.split(',') {
-        if entry.trim().is_empty() {
+        if entry.trim_ascii().is_empty() {
             continue;
         }
         let Some((name, value)) = entry.split_once('=') else {
             let mut problem = String::from("\"");
-            problem.push_str(entry.trim());
+            problem.push_str(entry.trim_ascii());
             problem.push_str("\" is not name=value");
             return Err(problem);
         };
-        let name = percent_decode(name.trim().as_bytes())
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .ok_or_else(|| String::from("a header name has a broken %-escape"))?;
-        let value = percent_decode(value.trim().as_bytes())
+        let value = percent_decode(value.trim_ascii().as_bytes())
             .ok_or_else(|| String::from("a header value has a broken %-escape"))?;
-        let name = check_header(&name, &value)?;
+        let name = check_header(name, &value)?;
         headers.push((name, value));
     }
     Ok(headers)
@@ -221,13 +219,14 @@ pub fn parse_header_list(list: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
 fn percent_decode(text: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len());
     let mut i = 0;
-    while i < text.len() {
-        if text[i] == b'%' {
-            let hex = core::str::from_utf8(text.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
+    while let Some(&b) = text.get(i) {
+        if b == b'%' {
+            let high = hex_value(*text.get(i + 1)?)?;
+            let low = hex_value(*text.get(i + 2)?)?;
+            out.push(high << 4 | low);
             i += 3;
         } else {
-            out.push(text[i]);
+            out.push(b);
             i += 1;
         }
     }

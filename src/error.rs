@@ -7,6 +7,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::decimal::push_u64;
 use crate::json::{write_string, JsonError};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,23 +126,6 @@ fn push_json_error(text: &mut String, prefix: &str, error: &JsonError) {
     push_u64(text, error.offset);
 }
 
-/// Appends `value` in decimal.
-pub fn push_u64(text: &mut String, mut value: u64) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    for &d in &digits[start..] {
-        text.push(char::from(d));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,14 +163,5 @@ mod tests {
         );
         let error = RelayError::config("RELAY_UPSTREAM_URL", "must start with \"http://\"");
         assert_eq!(error.message(), "RELAY_UPSTREAM_URL: must start with \"http://\"");
-    }
-
-    #[test]
-    fn numbers_are_written_in_decimal() {
-        for (value, text) in [(0, "0"), (7, "7"), (1048576, "1048576"), (u64::MAX, "18446744073709551615")] {
-            let mut out = String::new();
-            push_u64(&mut out, value);
-            assert_eq!(out, text);
-        }
     }
 }

@@ -503,7 +503,7 @@ impl<'p> Scanner<'p> {
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            if self.paths[i].segments[segment].key.get(self.key_matched) != Some(&b) {
+            if self.paths[i].segments[segment].key.as_bytes().get(self.key_matched) != Some(&b) {
                 self.key_candidates &= !(1 << i);
             }
         }
@@ -575,7 +575,7 @@ fn is_whitespace(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
-fn hex_value(b: u8) -> Option<u8> {
+pub(crate) fn hex_value(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'a'..=b'f' => Some(b - b'a' + 10),

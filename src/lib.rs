@@ -14,6 +14,7 @@ extern crate alloc;
 
 pub mod cli;
 pub mod config;
+pub mod decimal;
 pub mod error;
 pub mod field;
 pub mod json;

@@ -6,13 +6,14 @@
 //! its text and against array elements by its value when it is a canonical decimal index (`0`,
 //! `17`, not `01`), as RFC 6901 specifies for pointers.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
 /// One step of a path: an object key, which may also name an array element.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Segment {
     /// The key's text (after pointer unescaping), compared byte for byte with decoded keys.
-    pub key: Vec<u8>,
+    pub key: String,
     /// The array index this segment names, when its text is a canonical decimal number.
     pub index: Option<u32>,
 }
@@ -52,36 +53,36 @@ impl Path {
                 if part.is_empty() {
                     return Err(PathError::EmptySegment);
                 }
-                segments.push(Segment::new(part.as_bytes().to_vec()));
+                segments.push(Segment::new(String::from(part)));
             }
         }
         Ok(Path { segments })
     }
 
     /// The last segment's text: the name a field gets when its spec gives none.
-    pub fn last_key(&self) -> Option<&[u8]> {
-        self.segments.last().map(|segment| segment.key.as_slice())
+    pub fn last_key(&self) -> Option<&str> {
+        self.segments.last().map(|segment| segment.key.as_str())
     }
 }
 
 impl Segment {
-    fn new(key: Vec<u8>) -> Segment {
-        let index = canonical_index(&key);
+    fn new(key: String) -> Segment {
+        let index = canonical_index(key.as_bytes());
         Segment { key, index }
     }
 }
 
-fn unescape_pointer_token(token: &str) -> Result<Vec<u8>, PathError> {
-    let mut out = Vec::with_capacity(token.len());
-    let mut bytes = token.bytes();
-    while let Some(b) = bytes.next() {
-        if b != b'~' {
-            out.push(b);
+fn unescape_pointer_token(token: &str) -> Result<String, PathError> {
+    let mut out = String::with_capacity(token.len());
+    let mut chars = token.chars();
+    while let Some(c) = chars.next() {
+        if c != '~' {
+            out.push(c);
             continue;
         }
-        match bytes.next() {
-            Some(b'0') => out.push(b'~'),
-            Some(b'1') => out.push(b'/'),
+        match chars.next() {
+            Some('0') => out.push('~'),
+            Some('1') => out.push('/'),
             _ => return Err(PathError::InvalidPointerEscape),
         }
     }
@@ -90,7 +91,7 @@ fn unescape_pointer_token(token: &str) -> Result<Vec<u8>, PathError> {
 
 /// `0` or a digit string without a leading zero that fits in a `u32`.
 fn canonical_index(text: &[u8]) -> Option<u32> {
-    if text.is_empty() || text.len() > 9 || (text.len() > 1 && text[0] == b'0') {
+    if text.is_empty() || text.len() > 9 || (text.len() > 1 && text.first() == Some(&b'0')) {
         return None;
     }
     let mut value: u32 = 0;
@@ -108,7 +109,7 @@ mod tests {
     use super::*;
 
     fn keys(path: &Path) -> Vec<&[u8]> {
-        path.segments.iter().map(|s| s.key.as_slice()).collect()
+        path.segments.iter().map(|s| s.key.as_bytes()).collect()
     }
 
     #[test]

@@ -6,7 +6,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::config::Job;
-use crate::error::{push_u64, RelayError};
+use crate::decimal::{parse_u64, push_u64};
+use crate::error::RelayError;
 use crate::field::Field;
 use crate::json::{write_string, Scanner};
 use crate::path::Path;
@@ -42,7 +43,7 @@ pub fn check_status(status: u16) -> Result<(), RelayError> {
 
 /// Parses a `content-length` value; `None` when absent or malformed (the body is then counted).
 pub fn parse_content_length(value: &[u8]) -> Option<u64> {
-    core::str::from_utf8(value).ok()?.trim().parse().ok()
+    parse_u64(value)
 }
 
 /// Collects a request body up to `limit` bytes.

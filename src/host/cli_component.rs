@@ -1,0 +1,1 @@
+//! `wasi:cli/run`: placeholder until the command lands.

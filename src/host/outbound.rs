@@ -1,0 +1,139 @@
+//! One upstream exchange over `wasi:http/outgoing-handler`: send the body with its length,
+//! stream the answer into a [`Projection`], and map every host failure to a [`RelayError`].
+
+use alloc::vec::Vec;
+
+use wasi::http::outgoing_handler;
+use wasi::http::types::{
+    ErrorCode, Fields, IncomingResponse, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
+};
+use wasi::io::streams::StreamError;
+
+use super::streams::{read_each, write_all, StreamFailure};
+use crate::config::{self, Job};
+use crate::error::RelayError;
+use crate::path::Path;
+use crate::relay::{check_status, parse_content_length, upstream_headers, Projection};
+
+/// Sends `body` to the job's upstream and returns the values found at `paths` in its answer.
+pub fn exchange(job: &Job, paths: &[Path], body: &[u8]) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
+    let timeout_ns = job.timeout_ms.saturating_mul(1_000_000);
+
+    let headers = Fields::new();
+    for (name, value) in upstream_headers(job, body.len()) {
+        headers
+            .append(&name, &value)
+            .map_err(|_| RelayError::config("RELAY_UPSTREAM_HEADERS", "the host refuses one of these headers"))?;
+    }
+    let request = OutgoingRequest::new(headers);
+    let scheme = match job.upstream.scheme {
+        config::Scheme::Http => Scheme::Http,
+        config::Scheme::Https => Scheme::Https,
+    };
+    let accepted = request.set_method(&method(&job.method)).is_ok()
+        && request.set_scheme(Some(&scheme)).is_ok()
+        && request.set_authority(Some(&job.upstream.authority)).is_ok()
+        && request.set_path_with_query(Some(&job.upstream.path_and_query)).is_ok();
+    if !accepted {
+        return Err(RelayError::config("RELAY_UPSTREAM_URL", "the host refuses this URL or method"));
+    }
+    let options = RequestOptions::new();
+    // Both hosts otherwise wait 600 s; each limit applies to one phase of the exchange.
+    let _ = options.set_connect_timeout(Some(timeout_ns));
+    let _ = options.set_first_byte_timeout(Some(timeout_ns));
+    let _ = options.set_between_bytes_timeout(Some(timeout_ns));
+
+    let outgoing_body = request.body().map_err(|()| unreachable_because("the request body is unavailable"))?;
+    let pending = outgoing_handler::handle(request, Some(options)).map_err(|code| map_error_code(code, job))?;
+
+    // A failed write is not reported here: the upstream may have answered early (a 413, say), and
+    // when it did not, the response future carries the real reason.
+    let mut sent = false;
+    if let Ok(stream) = outgoing_body.write() {
+        match write_all(&stream, body, Some(timeout_ns)) {
+            Ok(()) => sent = true,
+            Err(StreamFailure::TimedOut) => return Err(RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms }),
+            Err(StreamFailure::Broken(_)) => {}
+        }
+    }
+    if sent {
+        let _ = OutgoingBody::finish(outgoing_body, None);
+    } else {
+        drop(outgoing_body);
+    }
+
+    let response = loop {
+        match pending.get() {
+            Some(Ok(Ok(response))) => break response,
+            Some(Ok(Err(code))) => return Err(map_error_code(code, job)),
+            Some(Err(())) => return Err(unreachable_because("the response was already taken")),
+            None => pending.subscribe().block(),
+        }
+    };
+    project(response, paths, job)
+}
+
+fn project(response: IncomingResponse, paths: &[Path], job: &Job) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
+    check_status(response.status())?;
+    let declared = response.headers().get("content-length").first().and_then(|v| parse_content_length(v));
+    let mut projection = Projection::new(paths, job.max_response_bytes, declared)?;
+    let body = response.consume().map_err(|()| unreachable_because("the response body is unavailable"))?;
+    let stream = body.stream().map_err(|()| unreachable_because("the response body is unavailable"))?;
+    read_each(&stream, |chunk| projection.push(chunk), |error| map_stream_error(error, job))?;
+    drop(stream);
+    projection.finish()
+}
+
+fn method(name: &str) -> Method {
+    match name {
+        "GET" => Method::Get,
+        "HEAD" => Method::Head,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "DELETE" => Method::Delete,
+        "CONNECT" => Method::Connect,
+        "OPTIONS" => Method::Options,
+        "TRACE" => Method::Trace,
+        "PATCH" => Method::Patch,
+        other => Method::Other(other.into()),
+    }
+}
+
+fn unreachable_because(detail: &'static str) -> RelayError {
+    RelayError::UpstreamUnreachable { detail }
+}
+
+fn map_stream_error(error: StreamError, job: &Job) -> RelayError {
+    match error {
+        StreamError::Closed => unreachable_because("the connection closed before the answer was complete"),
+        StreamError::LastOperationFailed(error) => match wasi::http::types::http_error_code(&error) {
+            Some(code) => map_error_code(code, job),
+            None => unreachable_because("the connection failed while the answer was read"),
+        },
+    }
+}
+
+fn map_error_code(code: ErrorCode, job: &Job) -> RelayError {
+    let detail = match code {
+        ErrorCode::DnsTimeout
+        | ErrorCode::ConnectionTimeout
+        | ErrorCode::ConnectionReadTimeout
+        | ErrorCode::ConnectionWriteTimeout
+        | ErrorCode::HttpResponseTimeout => return RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms },
+        ErrorCode::DnsError(_) | ErrorCode::DestinationNotFound => "its host name does not resolve",
+        ErrorCode::ConnectionRefused => "the connection was refused",
+        ErrorCode::ConnectionTerminated => "the connection closed before the answer was complete",
+        ErrorCode::DestinationUnavailable
+        | ErrorCode::DestinationIpProhibited
+        | ErrorCode::DestinationIpUnroutable => "its address cannot be reached",
+        ErrorCode::HttpRequestDenied => "the host does not allow requests to it (allowed_outbound_hosts)",
+        ErrorCode::TlsProtocolError | ErrorCode::TlsCertificateError | ErrorCode::TlsAlertReceived(_) => {
+            "the TLS handshake failed"
+        }
+        ErrorCode::HttpResponseBodySize(_) => return RelayError::UpstreamTooLarge { limit: job.max_response_bytes },
+        ErrorCode::HttpResponseIncomplete => "the answer ended before its declared length",
+        ErrorCode::HttpRequestBodySize(_) | ErrorCode::HttpRequestLengthRequired => "it refused the request body",
+        _ => "the HTTP exchange failed",
+    };
+    unreachable_because(detail)
+}

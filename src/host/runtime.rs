@@ -1,0 +1,123 @@
+//! What a `no_std` component needs from its crate: an allocator and a panic handler.
+//!
+//! The allocator is a bump allocator that can take back and grow its most recent block. A
+//! component instance lives for one request (wasmtime serve and Spin instantiate per request)
+//! or one command, so freeing in general buys nothing; taking back the last block is what keeps
+//! streaming flat, since each chunk read from the network is the newest block and is dropped
+//! before the next read. Linear memory is grown a page run at a time with `memory.grow`.
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::arch::wasm32;
+use core::cell::UnsafeCell;
+
+const PAGE: usize = 65536;
+
+struct Heap {
+    next: usize,
+    end: usize,
+    last: usize,
+}
+
+struct BumpAllocator(UnsafeCell<Heap>);
+
+// A component instance has one thread.
+unsafe impl Sync for BumpAllocator {}
+
+#[global_allocator]
+static ALLOCATOR: BumpAllocator = BumpAllocator(UnsafeCell::new(Heap { next: 0, end: 0, last: 0 }));
+
+unsafe extern "C" {
+    static __heap_base: u8;
+}
+
+impl Heap {
+    /// Makes `[start, start + size)` available, growing memory if needed; false when the host refuses.
+    fn reserve(&mut self, start: usize, size: usize) -> bool {
+        let Some(wanted_end) = start.checked_add(size) else { return false };
+        if wanted_end <= self.end {
+            return true;
+        }
+        let pages = (wanted_end - self.end).div_ceil(PAGE);
+        if wasm32::memory_grow(0, pages) == usize::MAX {
+            return false;
+        }
+        self.end += pages * PAGE;
+        true
+    }
+
+    fn alloc(&mut self, layout: Layout) -> *mut u8 {
+        if self.end == 0 {
+            self.next = core::ptr::addr_of!(__heap_base) as usize;
+            self.end = wasm32::memory_size(0) * PAGE;
+        }
+        let start = (self.next + layout.align() - 1) & !(layout.align() - 1);
+        if !self.reserve(start, layout.size()) {
+            return core::ptr::null_mut();
+        }
+        self.last = start;
+        self.next = start + layout.size();
+        start as *mut u8
+    }
+}
+
+unsafe impl GlobalAlloc for BumpAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        (*self.0.get()).alloc(layout)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+        let heap = &mut *self.0.get();
+        if ptr as usize == heap.last {
+            heap.next = heap.last;
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let heap = &mut *self.0.get();
+        if ptr as usize == heap.last && heap.reserve(heap.last, new_size) {
+            heap.next = heap.last + new_size;
+            return ptr;
+        }
+        let new = heap.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
+        if !new.is_null() {
+            core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+        }
+        new
+    }
+}
+
+/// The canonical ABI's allocation entry point, through which the host hands strings and lists to
+/// the component. wit-bindgen's runtime leaves it to std on wasm32-wasip2; this crate has no std.
+#[no_mangle]
+unsafe extern "C" fn cabi_realloc(old: *mut u8, old_len: usize, align: usize, new_len: usize) -> *mut u8 {
+    let ptr = if old_len == 0 {
+        if new_len == 0 {
+            return align as *mut u8;
+        }
+        ALLOCATOR.alloc(Layout::from_size_align_unchecked(new_len, align))
+    } else {
+        ALLOCATOR.realloc(old, Layout::from_size_align_unchecked(old_len, align), new_len)
+    };
+    if ptr.is_null() {
+        wasm32::unreachable();
+    }
+    ptr
+}
+
+/// LLVM lowers slice comparisons to `memcmp`, which a `no_std` build gets from nowhere else
+/// (wasi-libc's unrolled one would cost 20 KB).
+#[no_mangle]
+unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, len: usize) -> i32 {
+    for i in 0..len {
+        let (x, y) = (*a.add(i), *b.add(i));
+        if x != y {
+            return i32::from(x) - i32::from(y);
+        }
+    }
+    0
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    wasm32::unreachable()
+}
