@@ -3,12 +3,10 @@
 
 use alloc::vec::Vec;
 
-use wasi::http::outgoing_handler;
-use wasi::http::types::{
-    ErrorCode, Fields, IncomingResponse, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
-};
+use wasi::http::types::{Fields, IncomingResponse, Method, OutgoingRequest, RequestOptions, Scheme};
 use wasi::io::streams::StreamError;
 
+use super::http_abi::{self as abi, ErrorCase};
 use super::streams::{read_each, write_all, StreamFailure};
 use crate::config::{self, Job};
 use crate::error::RelayError;
@@ -44,7 +42,7 @@ pub fn exchange(job: &Job, paths: &[Path], body: &[u8]) -> Result<Vec<Option<Vec
     let _ = options.set_between_bytes_timeout(Some(timeout_ns));
 
     let outgoing_body = request.body().map_err(|()| unreachable_because("the request body is unavailable"))?;
-    let pending = outgoing_handler::handle(request, Some(options)).map_err(|code| map_error_code(code, job))?;
+    let pending = abi::send(request, options).map_err(|case| map_error_case(case, job))?;
 
     // A failed write is not reported here: the upstream may have answered early (a 413, say), and
     // when it did not, the response future carries the real reason.
@@ -57,16 +55,16 @@ pub fn exchange(job: &Job, paths: &[Path], body: &[u8]) -> Result<Vec<Option<Vec
         }
     }
     if sent {
-        let _ = OutgoingBody::finish(outgoing_body, None);
+        let _ = abi::finish(outgoing_body);
     } else {
         drop(outgoing_body);
     }
 
     let response = loop {
-        match pending.get() {
-            Some(Ok(Ok(response))) => break response,
-            Some(Ok(Err(code))) => return Err(map_error_code(code, job)),
-            Some(Err(())) => return Err(unreachable_because("the response was already taken")),
+        match abi::response(&pending) {
+            Some(Ok(response)) => break response,
+            Some(Err(Some(case))) => return Err(map_error_case(case, job)),
+            Some(Err(None)) => return Err(unreachable_because("the response was already taken")),
             None => pending.subscribe().block(),
         }
     };
@@ -106,33 +104,27 @@ fn unreachable_because(detail: &'static str) -> RelayError {
 fn map_stream_error(error: StreamError, job: &Job) -> RelayError {
     match error {
         StreamError::Closed => unreachable_because("the connection closed before the answer was complete"),
-        StreamError::LastOperationFailed(error) => match wasi::http::types::http_error_code(&error) {
-            Some(code) => map_error_code(code, job),
+        StreamError::LastOperationFailed(error) => match abi::stream_error_case(&error) {
+            Some(case) => map_error_case(case, job),
             None => unreachable_because("the connection failed while the answer was read"),
         },
     }
 }
 
-fn map_error_code(code: ErrorCode, job: &Job) -> RelayError {
-    let detail = match code {
-        ErrorCode::DnsTimeout
-        | ErrorCode::ConnectionTimeout
-        | ErrorCode::ConnectionReadTimeout
-        | ErrorCode::ConnectionWriteTimeout
-        | ErrorCode::HttpResponseTimeout => return RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms },
-        ErrorCode::DnsError(_) | ErrorCode::DestinationNotFound => "its host name does not resolve",
-        ErrorCode::ConnectionRefused => "the connection was refused",
-        ErrorCode::ConnectionTerminated => "the connection closed before the answer was complete",
-        ErrorCode::DestinationUnavailable
-        | ErrorCode::DestinationIpProhibited
-        | ErrorCode::DestinationIpUnroutable => "its address cannot be reached",
-        ErrorCode::HttpRequestDenied => "the host does not allow requests to it (allowed_outbound_hosts)",
-        ErrorCode::TlsProtocolError | ErrorCode::TlsCertificateError | ErrorCode::TlsAlertReceived(_) => {
-            "the TLS handshake failed"
+fn map_error_case(case: ErrorCase, job: &Job) -> RelayError {
+    let detail = match case {
+        abi::DNS_TIMEOUT | abi::CONNECTION_TIMEOUT..=abi::CONNECTION_WRITE_TIMEOUT | abi::HTTP_RESPONSE_TIMEOUT => {
+            return RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms }
         }
-        ErrorCode::HttpResponseBodySize(_) => return RelayError::UpstreamTooLarge { limit: job.max_response_bytes },
-        ErrorCode::HttpResponseIncomplete => "the answer ended before its declared length",
-        ErrorCode::HttpRequestBodySize(_) | ErrorCode::HttpRequestLengthRequired => "it refused the request body",
+        abi::HTTP_RESPONSE_BODY_SIZE => return RelayError::UpstreamTooLarge { limit: job.max_response_bytes },
+        abi::DNS_ERROR | abi::DESTINATION_NOT_FOUND => "its host name does not resolve",
+        abi::CONNECTION_REFUSED => "the connection was refused",
+        abi::CONNECTION_TERMINATED => "the connection closed before the answer was complete",
+        abi::DESTINATION_UNAVAILABLE..=abi::DESTINATION_IP_UNROUTABLE => "its address cannot be reached",
+        abi::HTTP_REQUEST_DENIED => "the host does not allow requests to it (allowed_outbound_hosts)",
+        abi::TLS_PROTOCOL_ERROR..=abi::TLS_ALERT_RECEIVED => "the TLS handshake failed",
+        abi::HTTP_RESPONSE_INCOMPLETE => "the answer ended before its declared length",
+        abi::HTTP_REQUEST_LENGTH_REQUIRED | abi::HTTP_REQUEST_BODY_SIZE => "it refused the request body",
         _ => "the HTTP exchange failed",
     };
     unreachable_because(detail)
