@@ -1,1 +1,323 @@
-//! The command's arguments.
+//! The command: its arguments, its output and its exit codes. The I/O lives in
+//! `host::cli_component`; everything it decides is here.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::config::{check_header, parse_method, Job, Upstream, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS};
+use crate::decimal::parse_u64;
+use crate::error::RelayError;
+use crate::field::{check_count, Field};
+use crate::json::decode_string;
+use crate::path::Path;
+use crate::relay::{paths_of, write_answer};
+
+pub const USAGE: &str = "\
+edge-relay: send JSON to an API and print only the fields asked for
+
+usage: wasmtime run -S http [--dir DIR] edge_relay_cli.wasm [OPTIONS] URL
+
+options:
+  --data JSON             the request body; @FILE reads a file (give wasmtime --dir), @- reads stdin
+  --field NAME=PATH       a field to print (repeatable); PATH is a JSON Pointer (/a/0/b) or dotted
+                          (a.0.b); a bare PATH is named by its last segment. Without --field the
+                          whole answer is printed, validated
+  --header 'NAME: VALUE'  a header to send (repeatable)
+  --method METHOD         default: POST with --data, GET without
+  --timeout-ms N          limit for connecting, the first byte and between bytes (default 10000)
+  --max-response-bytes N  refuse larger answers (default 8388608)
+  --raw                   one value per line, strings unescaped (like jq -r)
+  --help, --version
+
+output: one line, {\"name\":value,...} in field order, values byte for byte as the API sent them;
+a field that is not in the answer is null.
+
+exit codes:
+  0  success
+  2  usage error (bad option, URL, field, header, or unreadable --data file)
+  3  invalid JSON (the --data body, or the answer)
+  4  upstream unreachable or timed out
+  5  upstream answered with a status other than 2xx
+  6  answer larger than --max-response-bytes
+";
+
+/// Where the request body comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Data {
+    None,
+    Inline(String),
+    File(String),
+    Stdin,
+}
+
+/// One run of the command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invocation {
+    pub job: Job,
+    pub data: Data,
+    pub raw: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    Help,
+    Version,
+    Run(Invocation),
+}
+
+fn usage(setting: &'static str, problem: &str) -> RelayError {
+    RelayError::config(setting, problem)
+}
+
+/// Parses the arguments after the program name.
+pub fn parse_args(args: &[String]) -> Result<Command, RelayError> {
+    let mut data = Data::None;
+    let mut fields = Vec::new();
+    let mut headers = Vec::new();
+    let mut method = None;
+    let mut timeout_ms = DEFAULT_TIMEOUT_MS;
+    let mut max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES;
+    let mut raw = false;
+    let mut url = None;
+    let mut only_operands = false;
+
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        if only_operands || !arg.starts_with('-') || arg == "-" {
+            if url.replace(arg.as_str()).is_some() {
+                return Err(usage("URL", "give exactly one URL"));
+            }
+            continue;
+        }
+        let (option, attached) = match arg.split_once('=') {
+            Some((option, value)) if option.starts_with("--") => (option, Some(value)),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = |option: &'static str| -> Result<&str, RelayError> {
+            attached.or_else(|| rest.next().map(String::as_str)).ok_or_else(|| usage(option, "needs a value"))
+        };
+        match option {
+            "--" => only_operands = true,
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            "--raw" => raw = true,
+            "--data" => {
+                let text = value("--data")?;
+                data = match text.strip_prefix('@') {
+                    Some("-") => Data::Stdin,
+                    Some(path) => Data::File(String::from(path)),
+                    None => Data::Inline(String::from(text)),
+                };
+            }
+            "--field" => fields.push(Field::parse(value("--field")?).map_err(|p| RelayError::Config { setting: "--field", problem: p })?),
+            "--header" => {
+                let text = value("--header")?;
+                let (name, header_value) = text.split_once(':').ok_or_else(|| usage("--header", "must be 'NAME: VALUE'"))?;
+                let header_value = header_value.trim_ascii().as_bytes().to_vec();
+                let name = check_header(name, &header_value).map_err(|p| RelayError::Config { setting: "--header", problem: p })?;
+                headers.push((name, header_value));
+            }
+            "--method" => method = Some(parse_method(value("--method")?).map_err(|p| usage("--method", p))?),
+            "--timeout-ms" => timeout_ms = positive("--timeout-ms", value("--timeout-ms")?)?,
+            "--max-response-bytes" => max_response_bytes = positive("--max-response-bytes", value("--max-response-bytes")?)?,
+            _ => {
+                let mut problem = String::from("unknown option ");
+                problem.push_str(option);
+                return Err(RelayError::Config { setting: "usage", problem });
+            }
+        }
+    }
+
+    let url = url.ok_or_else(|| usage("URL", "is missing (see --help)"))?;
+    let upstream = Upstream::parse(url).map_err(|p| usage("URL", p))?;
+    if !fields.is_empty() {
+        check_count(&fields).map_err(|p| RelayError::Config { setting: "--field", problem: p })?;
+    }
+    let method = method.unwrap_or_else(|| String::from(if data == Data::None { "GET" } else { "POST" }));
+    Ok(Command::Run(Invocation {
+        job: Job { upstream, method, headers, fields, timeout_ms, max_response_bytes },
+        data,
+        raw,
+    }))
+}
+
+fn positive(option: &'static str, text: &str) -> Result<u64, RelayError> {
+    parse_u64(text.as_bytes()).filter(|&n| n > 0).ok_or_else(|| usage(option, "must be a whole number greater than zero"))
+}
+
+impl Invocation {
+    /// The paths to capture: the fields', or the whole document when no field is given.
+    pub fn paths(&self) -> Vec<Path> {
+        if self.job.fields.is_empty() {
+            alloc::vec![Path { segments: Vec::new() }]
+        } else {
+            paths_of(&self.job.fields)
+        }
+    }
+
+    /// What the command prints for the captured values, newline included.
+    pub fn render(&self, values: &[Option<Vec<u8>>]) -> Vec<u8> {
+        let mut out = if self.raw {
+            let mut lines = Vec::new();
+            for value in values {
+                match value.as_deref() {
+                    Some(text @ [b'"', ..]) => lines.extend_from_slice(&decode_string(text)),
+                    Some(other) => lines.extend_from_slice(other),
+                    None => lines.extend_from_slice(b"null"),
+                }
+                lines.push(b'\n');
+            }
+            return lines;
+        } else if self.job.fields.is_empty() {
+            values.first().cloned().flatten().unwrap_or_default()
+        } else {
+            write_answer(&self.job.fields, values)
+        };
+        out.push(b'\n');
+        out
+    }
+}
+
+/// The documented exit code of each error.
+pub fn exit_code(error: &RelayError) -> u8 {
+    match error {
+        RelayError::Config { .. } | RelayError::BodyTooLarge { .. } => 2,
+        RelayError::InvalidJson(_) | RelayError::UpstreamInvalidJson(_) => 3,
+        RelayError::UpstreamUnreachable { .. } | RelayError::UpstreamTimeout { .. } => 4,
+        RelayError::UpstreamStatus { .. } => 5,
+        RelayError::UpstreamTooLarge { .. } => 6,
+    }
+}
+
+/// The preopened directory that holds `path`, and `path` relative to it. wasmtime names a
+/// `--dir D` preopen by D (`.` for the working directory) or by the guest path of `--dir H::G`.
+pub fn locate_in_preopens<'a>(path: &'a str, preopens: &[&str]) -> Option<(usize, &'a str)> {
+    let mut best: Option<(usize, &'a str, usize)> = None;
+    for (index, &dir) in preopens.iter().enumerate() {
+        let relative = if dir == "." || dir.is_empty() {
+            if path.starts_with('/') {
+                None
+            } else {
+                Some(path.strip_prefix("./").unwrap_or(path))
+            }
+        } else if dir == "/" {
+            path.strip_prefix('/')
+        } else {
+            let dir = dir.trim_end_matches('/');
+            path.strip_prefix(dir).and_then(|rest| if rest.is_empty() { Some(".") } else { rest.strip_prefix('/') })
+        };
+        if let Some(relative) = relative {
+            let specificity = if dir == "." { 0 } else { dir.len() };
+            if best.is_none_or(|(_, _, known)| specificity > known) {
+                best = Some((index, relative, specificity));
+            }
+        }
+    }
+    best.map(|(index, relative, _)| (index, relative))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn parse(args: &[&str]) -> Result<Command, RelayError> {
+        let args: Vec<String> = args.iter().map(|a| String::from(*a)).collect();
+        parse_args(&args)
+    }
+
+    fn run(args: &[&str]) -> Invocation {
+        match parse(args) {
+            Ok(Command::Run(invocation)) => invocation,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn usage_error(args: &[&str]) -> String {
+        match parse(args) {
+            Err(error) => {
+                assert_eq!(exit_code(&error), 2);
+                error.message()
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_option_is_read() {
+        let inv = run(&[
+            "--data", "{}", "--field", "id=/data/id", "--field=name", "--header", "Authorization: Bearer t",
+            "--method", "PUT", "--timeout-ms", "250", "--max-response-bytes=99", "--raw", "http://h/x",
+        ]);
+        assert_eq!(inv.data, Data::Inline("{}".into()));
+        assert_eq!(inv.job.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["id", "name"]);
+        assert_eq!(inv.job.headers, vec![("authorization".into(), b"Bearer t".to_vec())]);
+        assert_eq!((inv.job.method.as_str(), inv.job.timeout_ms, inv.job.max_response_bytes), ("PUT", 250, 99));
+        assert!(inv.raw);
+        assert_eq!(inv.job.upstream.path_and_query, "/x");
+    }
+
+    #[test]
+    fn method_defaults_follow_the_body() {
+        assert_eq!(run(&["http://h"]).job.method, "GET");
+        assert_eq!(run(&["--data", "1", "http://h"]).job.method, "POST");
+        assert_eq!(run(&["--data", "@-", "http://h"]).data, Data::Stdin);
+        assert_eq!(run(&["--data", "@in.json", "http://h"]).data, Data::File("in.json".into()));
+        assert_eq!(run(&["--", "http://h"]).job.upstream.authority, "h");
+    }
+
+    #[test]
+    fn help_and_version_win() {
+        assert_eq!(parse(&["--help", "--bogus"]), Ok(Command::Help));
+        assert_eq!(parse(&["-V"]), Ok(Command::Version));
+    }
+
+    #[test]
+    fn usage_errors_say_what_is_wrong() {
+        assert_eq!(usage_error(&[]), "URL: is missing (see --help)");
+        assert_eq!(usage_error(&["http://a", "http://b"]), "URL: give exactly one URL");
+        assert_eq!(usage_error(&["--bogus", "http://a"]), "usage: unknown option --bogus");
+        assert_eq!(usage_error(&["http://a", "--field"]), "--field: needs a value");
+        assert_eq!(usage_error(&["--field", "a..b", "http://a"]), "--field: in \"a..b\": a dotted path has an empty segment");
+        assert_eq!(usage_error(&["--header", "novalue", "http://a"]), "--header: must be 'NAME: VALUE'");
+        assert!(usage_error(&["--header", "x: a\r\nb", "http://a"]).contains("control character"));
+        assert_eq!(usage_error(&["--timeout-ms", "0", "http://a"]), "--timeout-ms: must be a whole number greater than zero");
+        assert_eq!(usage_error(&["ftp://a"]), "URL: must start with http:// or https://");
+    }
+
+    #[test]
+    fn output_is_one_json_line_or_raw_lines() {
+        let values = vec![Some(b"\"caf\\u00e9\\n\"".to_vec()), Some(b"123456789012345678901234567890".to_vec()), None];
+        let inv = run(&["--field", "s", "--field", "n", "--field", "m", "http://h"]);
+        assert_eq!(inv.render(&values), b"{\"s\":\"caf\\u00e9\\n\",\"n\":123456789012345678901234567890,\"m\":null}\n");
+        let raw = run(&["--raw", "--field", "s", "--field", "n", "--field", "m", "http://h"]);
+        assert_eq!(raw.render(&values), "café\n\n123456789012345678901234567890\nnull\n".as_bytes());
+        let whole = run(&["http://h"]);
+        assert_eq!(whole.paths(), vec![Path { segments: vec![] }]);
+        assert_eq!(whole.render(&[Some(b"{\"a\": 1}".to_vec())]), b"{\"a\": 1}\n");
+    }
+
+    #[test]
+    fn exit_codes_are_the_documented_ones() {
+        use crate::json::{JsonError, JsonErrorKind};
+        let json = JsonError { kind: JsonErrorKind::UnexpectedEnd, offset: 0 };
+        assert_eq!(exit_code(&RelayError::InvalidJson(json)), 3);
+        assert_eq!(exit_code(&RelayError::UpstreamInvalidJson(json)), 3);
+        assert_eq!(exit_code(&RelayError::UpstreamUnreachable { detail: "" }), 4);
+        assert_eq!(exit_code(&RelayError::UpstreamTimeout { timeout_ms: 1 }), 4);
+        assert_eq!(exit_code(&RelayError::UpstreamStatus { status: 404 }), 5);
+        assert_eq!(exit_code(&RelayError::UpstreamTooLarge { limit: 1 }), 6);
+    }
+
+    #[test]
+    fn files_are_found_in_the_right_preopen() {
+        let preopens = [".", "/data", "/data/deeper", "/"];
+        assert_eq!(locate_in_preopens("in.json", &preopens), Some((0, "in.json")));
+        assert_eq!(locate_in_preopens("./in.json", &preopens), Some((0, "in.json")));
+        assert_eq!(locate_in_preopens("/data/in.json", &preopens), Some((1, "in.json")));
+        assert_eq!(locate_in_preopens("/data/deeper/x/in.json", &preopens), Some((2, "x/in.json")));
+        assert_eq!(locate_in_preopens("/etc/passwd", &preopens), Some((3, "etc/passwd")));
+        assert_eq!(locate_in_preopens("/database/x", &[".", "/data"]), None);
+        assert_eq!(locate_in_preopens("x", &["/data"]), None);
+    }
+}

@@ -64,3 +64,17 @@ fn the_http_component_imports_only_the_proxy_world_and_the_environment() {
     }
     assert_eq!(interfaces("edge_relay.wasm", "export"), set(&["wasi:http/incoming-handler"]));
 }
+
+#[test]
+fn the_command_targets_its_world() {
+    assert_targets("edge_relay_cli.wasm", "cli-relay");
+}
+
+#[test]
+fn the_command_reaches_the_network_only_through_wasi_http() {
+    let imports = interfaces("edge_relay_cli.wasm", "import");
+    assert!(imports.contains("wasi:http/outgoing-handler@0.2.12"), "{imports:?}");
+    let sockets: Vec<_> = imports.iter().filter(|i| i.starts_with("wasi:sockets/")).collect();
+    assert!(sockets.is_empty(), "the command must not open sockets itself: {sockets:?}");
+    assert_eq!(interfaces("edge_relay_cli.wasm", "export"), set(&["wasi:cli/run"]));
+}

@@ -1,1 +1,79 @@
-//! `wasi:cli/run`: placeholder until the command lands.
+//! `wasi:cli/run`: read the arguments and the body, relay, print, exit with the documented code.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use wasi::cli::{environment, exit, stderr, stdin, stdout};
+use wasi::exports::cli::run::Guest;
+use wasi::filesystem::preopens::get_directories;
+use wasi::filesystem::types::{DescriptorFlags, OpenFlags, PathFlags};
+
+use super::outbound::exchange;
+use super::streams::{read_to_end, write_all};
+use crate::cli::{exit_code, locate_in_preopens, parse_args, Command, Data, Invocation, USAGE};
+use crate::error::RelayError;
+
+struct Cli;
+
+wasi::cli::command::export!(Cli);
+
+impl Guest for Cli {
+    fn run() -> Result<(), ()> {
+        let args = environment::get_arguments();
+        let outcome = match parse_args(args.get(1..).unwrap_or(&[])) {
+            Ok(Command::Help) => Ok(Vec::from(USAGE)),
+            Ok(Command::Version) => Ok(Vec::from(concat!("edge-relay ", env!("CARGO_PKG_VERSION"), "\n"))),
+            Ok(Command::Run(invocation)) => relay(&invocation),
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Ok(output) => {
+                let _ = write_all(&stdout::get_stdout(), &output, None);
+                Ok(())
+            }
+            Err(error) => {
+                let mut line = String::from("edge-relay: ");
+                line.push_str(&error.message());
+                line.push('\n');
+                let _ = write_all(&stderr::get_stderr(), line.as_bytes(), None);
+                exit::exit_with_code(exit_code(&error));
+                Err(())
+            }
+        }
+    }
+}
+
+fn relay(invocation: &Invocation) -> Result<Vec<u8>, RelayError> {
+    let body = match &invocation.data {
+        Data::None => Vec::new(),
+        Data::Inline(text) => Vec::from(text.as_bytes()),
+        Data::File(path) => read_file(path)?,
+        Data::Stdin => read_to_end(&stdin::get_stdin()).map_err(|_| unreadable("-", "stdin could not be read"))?,
+    };
+    if !body.is_empty() {
+        crate::json::validate(&body).map_err(RelayError::InvalidJson)?;
+    }
+    let paths = invocation.paths();
+    let values = exchange(&invocation.job, &paths, &body)?;
+    Ok(invocation.render(&values))
+}
+
+fn read_file(path: &str) -> Result<Vec<u8>, RelayError> {
+    let preopens = get_directories();
+    let names: Vec<&str> = preopens.iter().map(|(_, name)| name.as_str()).collect();
+    let (index, relative) = locate_in_preopens(path, &names)
+        .ok_or_else(|| unreadable(path, "is not inside a directory given to wasmtime with --dir"))?;
+    let file = preopens[index]
+        .0
+        .open_at(PathFlags::SYMLINK_FOLLOW, relative, OpenFlags::empty(), DescriptorFlags::READ)
+        .map_err(|_| unreadable(path, "cannot be opened"))?;
+    let stream = file.read_via_stream(0).map_err(|_| unreadable(path, "cannot be read"))?;
+    read_to_end(&stream).map_err(|_| unreadable(path, "cannot be read"))
+}
+
+fn unreadable(path: &str, problem: &str) -> RelayError {
+    let mut text = String::from(path);
+    text.push(' ');
+    text.push_str(problem);
+    RelayError::Config { setting: "--data", problem: text }
+}

@@ -51,7 +51,7 @@ pub fn exchange(job: &Job, paths: &[Path], body: &[u8]) -> Result<Vec<Option<Vec
         match write_all(&stream, body, Some(timeout_ns)) {
             Ok(()) => sent = true,
             Err(StreamFailure::TimedOut) => return Err(RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms }),
-            Err(StreamFailure::Broken(_)) => {}
+            Err(StreamFailure::Broken) => {}
         }
     }
     if sent {

@@ -10,7 +10,7 @@ use wasi::io::streams::{InputStream, OutputStream, StreamError};
 /// How a stream operation ended short.
 pub enum StreamFailure {
     /// The peer closed the stream, or the host reported an error.
-    Broken(StreamError),
+    Broken,
     /// Nothing could be written within the deadline.
     TimedOut,
 }
@@ -20,18 +20,18 @@ pub enum StreamFailure {
 pub fn write_all(stream: &OutputStream, mut bytes: &[u8], timeout_ns: Option<u64>) -> Result<(), StreamFailure> {
     let ready = stream.subscribe();
     while !bytes.is_empty() {
-        let room = stream.check_write().map_err(StreamFailure::Broken)?;
+        let room = stream.check_write().map_err(|_| StreamFailure::Broken)?;
         if room == 0 {
             wait(&ready, timeout_ns)?;
             continue;
         }
         let (now, later) = bytes.split_at(bytes.len().min(room as usize));
-        stream.write(now).map_err(StreamFailure::Broken)?;
+        stream.write(now).map_err(|_| StreamFailure::Broken)?;
         bytes = later;
     }
-    stream.flush().map_err(StreamFailure::Broken)?;
+    stream.flush().map_err(|_| StreamFailure::Broken)?;
     // check-write reports an error, or room again, once the flush has gone through.
-    while stream.check_write().map_err(StreamFailure::Broken)? == 0 {
+    while stream.check_write().map_err(|_| StreamFailure::Broken)? == 0 {
         wait(&ready, timeout_ns)?;
     }
     Ok(())
