@@ -1,15 +1,17 @@
-//! Four `wasi:http` calls made directly through the canonical ABI, reading only the discriminant
-//! of the `error-code` they may return.
+//! The `wasi:http` calls whose results (or arguments) carry an `error-code`, made directly through
+//! the canonical ABI, reading or writing only its discriminant.
 //!
 //! The generated bindings lift every `error-code` into a 39-case Rust enum with strings and
-//! numbers, and each of these four functions carries its own copy of that lifting: about a
-//! quarter of the component's code. The relay needs only which case it was, so these wrappers
+//! numbers (or lower it from one), and each of these functions carries its own copy of that code. The relay needs only which case it was, so these wrappers
 //! read one byte. Payload strings the host may have allocated are left to the bump allocator,
 //! which the instance discards with the request. Offsets follow the canonical ABI: a result or
 //! option has its discriminant at 0 and, with an `error-code` (aligned to 8) inside, its payload
 //! at 8.
 
-use wasi::http::types::{FutureIncomingResponse, IncomingResponse, IoError, OutgoingBody, OutgoingRequest, RequestOptions};
+use wasi::http::types::{
+    FutureIncomingResponse, IncomingResponse, IoError, OutgoingBody, OutgoingRequest, OutgoingResponse, RequestOptions,
+    ResponseOutparam,
+};
 
 /// An `error-code` case, by its index in the WIT variant (see `ErrorCase`).
 pub type ErrorCase = u8;
@@ -46,6 +48,8 @@ unsafe extern "C" {
     fn future_incoming_response_get(future: i32, ret: *mut u8);
     #[link_name = "http-error-code"]
     fn http_error_code(error: i32, ret: *mut u8);
+    #[link_name = "[static]response-outparam.set"]
+    fn response_outparam_set(out: i32, is_err: i32, response: i32, a: i32, b: i64, c: i32, d: i32, e: i32, f: i32);
 }
 
 /// Room for any of the four results: 8 bytes of discriminants, then up to 48 of payload.
@@ -112,4 +116,9 @@ pub fn stream_error_case(error: &IoError) -> Option<ErrorCase> {
         0 => None,
         _ => Some(ret.byte(8)),
     }
+}
+
+/// `response-outparam.set` with a response (never an error: the relay answers every failure itself).
+pub fn set_response(out: ResponseOutparam, response: OutgoingResponse) {
+    unsafe { response_outparam_set(out.take_handle() as i32, 0, response.take_handle() as i32, 0, 0, 0, 0, 0, 0) };
 }

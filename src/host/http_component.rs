@@ -3,8 +3,9 @@
 use alloc::vec::Vec;
 
 use wasi::exports::http::incoming_handler::Guest;
-use wasi::http::types::{Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam};
+use wasi::http::types::{Fields, IncomingRequest, Method, OutgoingResponse, ResponseOutparam};
 
+use super::http_abi;
 use super::outbound::exchange;
 use super::streams::{read_each, write_all};
 use crate::config::Config;
@@ -68,11 +69,11 @@ fn respond(response_out: ResponseOutparam, status: u16, body: &[u8]) {
     let response = OutgoingResponse::new(headers);
     let _ = response.set_status_code(status);
     let Ok(outgoing) = response.body() else { return };
-    ResponseOutparam::set(response_out, Ok(response));
+    http_abi::set_response(response_out, response);
     if let Ok(stream) = outgoing.write() {
         let _ = write_all(&stream, body, None);
     }
-    let _ = OutgoingBody::finish(outgoing, None);
+    let _ = http_abi::finish(outgoing);
 }
 
 /// One line on stderr for a failure that is the operator's to fix (never a header or a body).
