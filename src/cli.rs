@@ -5,7 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::config::{check_header, parse_method, Job, Upstream, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS};
-use crate::decimal::parse_u64;
+use crate::text::{self, parse_u64};
 use crate::error::RelayError;
 use crate::field::{check_count, Field};
 use crate::json::decode_string;
@@ -13,33 +13,26 @@ use crate::path::Path;
 use crate::relay::{paths_of, write_answer};
 
 pub const USAGE: &str = "\
-edge-relay: send JSON to an API and print only the fields asked for
+edge-relay: send JSON to an API, print only the fields asked for
 
 usage: wasmtime run -S http [--dir DIR] edge_relay_cli.wasm [OPTIONS] URL
 
-options:
-  --data JSON             the request body; @FILE reads a file (give wasmtime --dir), @- reads stdin
-  --field NAME=PATH       a field to print (repeatable); PATH is a JSON Pointer (/a/0/b) or dotted
-                          (a.0.b); a bare PATH is named by its last segment. Without --field the
-                          whole answer is printed, validated
-  --header 'NAME: VALUE'  a header to send (repeatable)
-  --method METHOD         default: POST with --data, GET without
-  --timeout-ms N          limit for connecting, the first byte and between bytes (default 10000)
-  --max-response-bytes N  refuse larger answers (default 8388608)
+  --data JSON|@FILE|@-    request body; @FILE needs wasmtime --dir, @- is stdin
+  --field NAME=PATH       field to print (repeatable); PATH is a JSON Pointer
+                          (/a/0/b) or dotted (a.0.b); no --field: the whole answer
+  --header 'NAME: VALUE'  header to send (repeatable)
+  --method METHOD         default: POST with --data, else GET
+  --timeout-ms N          connect, first-byte and between-bytes limit (10000)
+  --max-response-bytes N  largest answer accepted (8388608)
   --raw                   one value per line, strings unescaped (like jq -r)
   --help, --version
 
-output: one line, {\"name\":value,...} in field order, values byte for byte as the API sent them;
-a field that is not in the answer is null.
-
-exit codes:
-  0  success
-  2  usage error (bad option, URL, field, header, or unreadable --data file)
-  3  invalid JSON (the --data body, or the answer)
-  4  upstream unreachable or timed out
-  5  upstream answered with a status other than 2xx
-  6  answer larger than --max-response-bytes
+exit codes: 0 ok, 2 usage, 3 invalid JSON (input or answer), 4 upstream
+unreachable or timed out, 5 upstream status not 2xx, 6 answer too large
 ";
+
+/// The path of the whole document, printed when no field is given.
+static WHOLE_DOCUMENT: Path = Path { segments: Vec::new() };
 
 /// Where the request body comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,7 +82,7 @@ pub fn parse_args(args: &[String]) -> Result<Command, RelayError> {
             }
             continue;
         }
-        let (option, attached) = match arg.split_once('=') {
+        let (option, attached) = match text::split_once(arg, b'=') {
             Some((option, value)) if option.starts_with("--") => (option, Some(value)),
             _ => (arg.as_str(), None),
         };
@@ -112,7 +105,7 @@ pub fn parse_args(args: &[String]) -> Result<Command, RelayError> {
             "--field" => fields.push(Field::parse(value("--field")?).map_err(|p| RelayError::Config { setting: "--field", problem: p })?),
             "--header" => {
                 let text = value("--header")?;
-                let (name, header_value) = text.split_once(':').ok_or_else(|| usage("--header", "must be 'NAME: VALUE'"))?;
+                let (name, header_value) = text::split_once(text, b':').ok_or_else(|| usage("--header", "must be 'NAME: VALUE'"))?;
                 let header_value = header_value.trim_ascii().as_bytes().to_vec();
                 let name = check_header(name, &header_value).map_err(|p| RelayError::Config { setting: "--header", problem: p })?;
                 headers.push((name, header_value));
@@ -133,7 +126,7 @@ pub fn parse_args(args: &[String]) -> Result<Command, RelayError> {
     if !fields.is_empty() {
         check_count(&fields).map_err(|p| RelayError::Config { setting: "--field", problem: p })?;
     }
-    let method = method.unwrap_or_else(|| String::from(if data == Data::None { "GET" } else { "POST" }));
+    let method = method.unwrap_or_else(|| String::from(if matches!(data, Data::None) { "GET" } else { "POST" }));
     Ok(Command::Run(Invocation {
         job: Job { upstream, method, headers, fields, timeout_ms, max_response_bytes },
         data,
@@ -147,9 +140,9 @@ fn positive(option: &'static str, text: &str) -> Result<u64, RelayError> {
 
 impl Invocation {
     /// The paths to capture: the fields', or the whole document when no field is given.
-    pub fn paths(&self) -> Vec<Path> {
+    pub fn paths(&self) -> Vec<&Path> {
         if self.job.fields.is_empty() {
-            alloc::vec![Path { segments: Vec::new() }]
+            alloc::vec![&WHOLE_DOCUMENT]
         } else {
             paths_of(&self.job.fields)
         }
@@ -203,7 +196,7 @@ pub fn locate_in_preopens<'a>(path: &'a str, preopens: &[&str]) -> Option<(usize
         } else if dir == "/" {
             path.strip_prefix('/')
         } else {
-            let dir = dir.trim_end_matches('/');
+            let dir = dir.strip_suffix('/').unwrap_or(dir);
             path.strip_prefix(dir).and_then(|rest| if rest.is_empty() { Some(".") } else { rest.strip_prefix('/') })
         };
         if let Some(relative) = relative {
@@ -293,7 +286,7 @@ mod tests {
         let raw = run(&["--raw", "--field", "s", "--field", "n", "--field", "m", "http://h"]);
         assert_eq!(raw.render(&values), "café\n\n123456789012345678901234567890\nnull\n".as_bytes());
         let whole = run(&["http://h"]);
-        assert_eq!(whole.paths(), vec![Path { segments: vec![] }]);
+        assert_eq!(whole.paths(), vec![&Path { segments: vec![] }]);
         assert_eq!(whole.render(&[Some(b"{\"a\": 1}".to_vec())]), b"{\"a\": 1}\n");
     }
 

@@ -7,7 +7,7 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::decimal::parse_u64;
+use crate::text::{self, parse_u64};
 use crate::error::RelayError;
 use crate::json::hex_value;
 use crate::field::{self, Field};
@@ -101,18 +101,18 @@ impl Upstream {
         } else {
             return Err("must start with http:// or https://");
         };
-        let rest = rest.split('#').next().unwrap_or("");
-        let (authority, path_and_query) = match rest.find(['/', '?']) {
+        let rest = text::split(rest, b'#').next().unwrap_or("");
+        let (authority, path_and_query) = match rest.bytes().position(|b| b == b'/' || b == b'?') {
             Some(at) => (rest.get(..at).unwrap_or(""), rest.get(at..).unwrap_or("")),
             None => (rest, ""),
         };
         if authority.is_empty() {
             return Err("has no host");
         }
-        if authority.contains('@') {
+        if authority.bytes().any(|b| b == b'@') {
             return Err("must not carry user:password@; send credentials with RELAY_UPSTREAM_HEADERS");
         }
-        if !authority.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~:[]%".contains(&b)) {
+        if !authority.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':' | b'[' | b']' | b'%')) {
             return Err("has a host with characters a host name cannot have");
         }
         if let Some(port) = port_of(authority) {
@@ -147,8 +147,8 @@ fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> 
 
 /// The port of `host:port` or `[v6]:port`, if one is written.
 fn port_of(authority: &str) -> Option<&str> {
-    let after_host = authority.rsplit_once(']').map_or(authority, |(_, after)| after);
-    after_host.rsplit_once(':').map(|(_, port)| port)
+    let after_host = authority.bytes().rposition(|b| b == b']').and_then(|at| authority.get(at + 1..)).unwrap_or(authority);
+    after_host.bytes().rposition(|b| b == b':').and_then(|at| after_host.get(at + 1..))
 }
 
 /// An HTTP method is a token (RFC 9110); it is sent as written, so `post` stays `post`.
@@ -162,7 +162,7 @@ pub fn parse_method(text: &str) -> Result<String, &'static str> {
 
 /// RFC 9110's `tchar`: what header names and methods are made of.
 pub fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    b.is_ascii_alphanumeric() || matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
 }
 
 /// Headers the host sets from the request itself; configuring them would contradict it.
@@ -198,11 +198,11 @@ pub fn check_header(name: &str, value: &[u8]) -> Result<String, String> {
 /// any byte: `authorization=Bearer%20abc,x-api-key=k%2C1`. Names are tokens and need no escapes.
 pub fn parse_header_list(list: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
     let mut headers = Vec::new();
-    for entry in list.split(',') {
+    for entry in text::split(list, b',') {
         if entry.trim_ascii().is_empty() {
             continue;
         }
-        let Some((name, value)) = entry.split_once('=') else {
+        let Some((name, value)) = text::split_once(entry, b'=') else {
             let mut problem = String::from("\"");
             problem.push_str(entry.trim_ascii());
             problem.push_str("\" is not name=value");

@@ -7,7 +7,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::decimal::push_u64;
+use crate::text::push_u64;
 use crate::json::{write_string, JsonError};
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,6 +5,7 @@ use alloc::vec::Vec;
 
 use crate::json::MAX_PATHS;
 use crate::path::Path;
+use crate::text;
 
 /// One field of the answer: the name it gets there and where its value is in the upstream's JSON.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,7 +18,7 @@ impl Field {
     /// Parses one spec. The name is everything before the first `=`; a spec without `=` is a path
     /// whose last segment names the field.
     pub fn parse(spec: &str) -> Result<Field, String> {
-        let (name, path_text) = match spec.split_once('=') {
+        let (name, path_text) = match text::split_once(spec, b'=') {
             Some((name, path)) => (Some(name.trim_ascii()), path.trim_ascii()),
             None => (None, spec.trim_ascii()),
         };
@@ -39,7 +40,7 @@ impl Field {
 /// Parses a comma-separated list of specs, as `RELAY_FIELDS` holds them.
 pub fn parse_list(list: &str) -> Result<Vec<Field>, String> {
     let mut fields = Vec::new();
-    for spec in list.split(',') {
+    for spec in text::split(list, b',') {
         if spec.trim_ascii().is_empty() {
             return Err(String::from("an entry is empty (two commas in a row, or one at an end)"));
         }

@@ -115,7 +115,7 @@ impl ContainerStack {
 
 /// Validates a JSON document fed in chunks and captures the values at the given paths.
 pub struct Scanner<'p> {
-    paths: &'p [Path],
+    paths: &'p [&'p Path],
     state: State,
     containers: ContainerStack,
     offset: u64,
@@ -137,8 +137,8 @@ pub struct Scanner<'p> {
 
 impl<'p> Scanner<'p> {
     /// A scanner following `paths`; at most [`MAX_PATHS`] of them (the rest are ignored).
-    pub fn new(paths: &'p [Path]) -> Scanner<'p> {
-        let paths = &paths[..paths.len().min(MAX_PATHS)];
+    pub fn new(paths: &'p [&'p Path]) -> Scanner<'p> {
+        let paths = paths.get(..MAX_PATHS).unwrap_or(paths);
         let deepest = paths.iter().map(|p| p.segments.len()).max().unwrap_or(0);
         let mut reaching = Vec::new();
         let mut ending = Vec::new();
@@ -561,12 +561,15 @@ impl<'p> Scanner<'p> {
 
 /// Checks that `document` is one JSON value.
 pub fn validate(document: &[u8]) -> Result<(), JsonError> {
-    extract(document, &[]).map(|_| ())
+    let mut scanner = Scanner::new(&[]);
+    scanner.feed(document)?;
+    scanner.finish().map(|_| ())
 }
 
 /// The values at `paths` in a complete document.
 pub fn extract(document: &[u8], paths: &[Path]) -> Result<Vec<Option<Vec<u8>>>, JsonError> {
-    let mut scanner = Scanner::new(paths);
+    let paths: Vec<&Path> = paths.iter().collect();
+    let mut scanner = Scanner::new(&paths);
     scanner.feed(document)?;
     scanner.finish()
 }
@@ -771,6 +774,7 @@ mod tests {
         let doc = br#"{"k\u00e9y":[1, 22.5e+3, "\ud83d\ude00 \u00e9", {"deep":[true,false,null]}]}"#;
         let wanted = paths(&["/k\u{e9}y", "/k\u{e9}y/1", "/k\u{e9}y/2", "/k\u{e9}y/3/deep"]);
         let whole = extract(doc, &wanted).unwrap();
+        let wanted: Vec<&Path> = wanted.iter().collect();
         for size in 1..doc.len() {
             let mut scanner = Scanner::new(&wanted);
             for chunk in doc.chunks(size) {

@@ -14,12 +14,12 @@ extern crate alloc;
 
 pub mod cli;
 pub mod config;
-pub mod decimal;
 pub mod error;
 pub mod field;
 pub mod json;
 pub mod path;
 pub mod relay;
+pub mod text;
 
 #[cfg(all(target_arch = "wasm32", any(feature = "http", feature = "cli")))]
 mod host;

@@ -9,6 +9,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::text;
+
 /// One step of a path: an object key, which may also name an array element.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Segment {
@@ -42,14 +44,14 @@ impl PathError {
 }
 
 impl Path {
-    pub fn parse(text: &str) -> Result<Path, PathError> {
+    pub fn parse(spelled: &str) -> Result<Path, PathError> {
         let mut segments = Vec::new();
-        if let Some(pointer) = text.strip_prefix('/') {
-            for token in pointer.split('/') {
+        if let Some(pointer) = spelled.strip_prefix('/') {
+            for token in text::split(pointer, b'/') {
                 segments.push(Segment::new(unescape_pointer_token(token)?));
             }
-        } else if !text.is_empty() {
-            for part in text.split('.') {
+        } else if !spelled.is_empty() {
+            for part in text::split(spelled, b'.') {
                 if part.is_empty() {
                     return Err(PathError::EmptySegment);
                 }

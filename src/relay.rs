@@ -6,7 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::config::Job;
-use crate::decimal::{parse_u64, push_u64};
+use crate::text::{parse_u64, push_u64};
 use crate::error::RelayError;
 use crate::field::Field;
 use crate::json::{write_string, Scanner};
@@ -87,7 +87,7 @@ pub struct Projection<'p> {
 }
 
 impl<'p> Projection<'p> {
-    pub fn new(paths: &'p [Path], limit: u64, declared: Option<u64>) -> Result<Projection<'p>, RelayError> {
+    pub fn new(paths: &'p [&'p Path], limit: u64, declared: Option<u64>) -> Result<Projection<'p>, RelayError> {
         if declared.is_some_and(|length| length > limit) {
             return Err(RelayError::UpstreamTooLarge { limit });
         }
@@ -108,8 +108,8 @@ impl<'p> Projection<'p> {
 }
 
 /// The paths of `fields`, in order.
-pub fn paths_of(fields: &[Field]) -> Vec<Path> {
-    fields.iter().map(|field| field.path.clone()).collect()
+pub fn paths_of(fields: &[Field]) -> Vec<&Path> {
+    fields.iter().map(|field| &field.path).collect()
 }
 
 /// `{"name":value,...}` in field order; a path that matched nothing is `null`.
@@ -190,7 +190,8 @@ mod tests {
 
     #[test]
     fn upstream_bodies_are_limited_and_projected() {
-        let paths = vec![Path::parse("a").unwrap()];
+        let path = Path::parse("a").unwrap();
+        let paths = vec![&path];
         assert_eq!(Projection::new(&paths, 8, Some(9)).err(), Some(RelayError::UpstreamTooLarge { limit: 8 }));
         let mut projection = Projection::new(&paths, 8, None).unwrap();
         projection.push(b"{\"a\":").unwrap();

@@ -101,7 +101,7 @@ fn help_and_version() {
     let help = cli(&["--help"]);
     assert_eq!(help.status.code(), Some(0));
     let text = String::from_utf8(help.stdout).unwrap();
-    assert!(text.starts_with("edge-relay: send JSON to an API") && text.contains("exit codes:"), "{text}");
+    assert!(text.starts_with("edge-relay: send JSON to an API") && text.contains("exit codes: 0 ok, 2 usage"), "{text}");
     assert_outcome(&cli(&["--version"]), 0, &format!("edge-relay {}\n", env!("CARGO_PKG_VERSION")), "");
 }
 

@@ -8,10 +8,7 @@
 //! option has its discriminant at 0 and, with an `error-code` (aligned to 8) inside, its payload
 //! at 8.
 
-use wasi::http::types::{
-    FutureIncomingResponse, IncomingResponse, IoError, OutgoingBody, OutgoingRequest, OutgoingResponse, RequestOptions,
-    ResponseOutparam,
-};
+use wasi::http::types::{FutureIncomingResponse, IncomingResponse, IoError, OutgoingBody, OutgoingRequest, RequestOptions};
 
 /// An `error-code` case, by its index in the WIT variant (see `ErrorCase`).
 pub type ErrorCase = u8;
@@ -48,8 +45,6 @@ unsafe extern "C" {
     fn future_incoming_response_get(future: i32, ret: *mut u8);
     #[link_name = "http-error-code"]
     fn http_error_code(error: i32, ret: *mut u8);
-    #[link_name = "[static]response-outparam.set"]
-    fn response_outparam_set(out: i32, is_err: i32, response: i32, a: i32, b: i64, c: i32, d: i32, e: i32, f: i32);
 }
 
 /// Room for any of the four results: 8 bytes of discriminants, then up to 48 of payload.
@@ -119,6 +114,12 @@ pub fn stream_error_case(error: &IoError) -> Option<ErrorCase> {
 }
 
 /// `response-outparam.set` with a response (never an error: the relay answers every failure itself).
-pub fn set_response(out: ResponseOutparam, response: OutgoingResponse) {
+#[cfg(feature = "http")]
+pub fn set_response(out: wasi::http::types::ResponseOutparam, response: wasi::http::types::OutgoingResponse) {
+    #[link(wasm_import_module = "wasi:http/types@0.2.12")]
+    unsafe extern "C" {
+        #[link_name = "[static]response-outparam.set"]
+        fn response_outparam_set(out: i32, is_err: i32, response: i32, a: i32, b: i64, c: i32, d: i32, e: i32, f: i32);
+    }
     unsafe { response_outparam_set(out.take_handle() as i32, 0, response.take_handle() as i32, 0, 0, 0, 0, 0, 0) };
 }

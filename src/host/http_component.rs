@@ -9,7 +9,7 @@ use super::http_abi;
 use super::outbound::exchange;
 use super::streams::{read_each, write_all};
 use crate::config::Config;
-use crate::decimal::push_u64;
+use crate::text::push_u64;
 use crate::error::RelayError;
 use crate::relay::{parse_content_length, paths_of, write_answer, BodyCollector};
 
@@ -34,7 +34,7 @@ impl Guest for HttpRelay {
 
 fn answer(request: &IncomingRequest) -> Result<Vec<u8>, RelayError> {
     let path = request.path_with_query().unwrap_or_default();
-    let path = path.split('?').next().unwrap_or("");
+    let path = crate::text::split(&path, b'?').next().unwrap_or("");
     if path == "/healthz" && matches!(request.method(), Method::Get | Method::Head) {
         return Ok(br#"{"status":"ok"}"#.to_vec());
     }

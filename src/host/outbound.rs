@@ -14,7 +14,7 @@ use crate::path::Path;
 use crate::relay::{check_status, parse_content_length, upstream_headers, Projection};
 
 /// Sends `body` to the job's upstream and returns the values found at `paths` in its answer.
-pub fn exchange(job: &Job, paths: &[Path], body: &[u8]) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
+pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
     let timeout_ns = job.timeout_ms.saturating_mul(1_000_000);
 
     let headers = Fields::new();
@@ -71,7 +71,7 @@ pub fn exchange(job: &Job, paths: &[Path], body: &[u8]) -> Result<Vec<Option<Vec
     project(response, paths, job)
 }
 
-fn project(response: IncomingResponse, paths: &[Path], job: &Job) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
+fn project<'p>(response: IncomingResponse, paths: &'p [&'p Path], job: &Job) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
     check_status(response.status())?;
     let declared = response.headers().get("content-length").first().and_then(|v| parse_content_length(v));
     let mut projection = Projection::new(paths, job.max_response_bytes, declared)?;

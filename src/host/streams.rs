@@ -1,8 +1,6 @@
 //! Reading and writing `wasi:io` streams the way the host wants it: writes sized by
 //! `check-write` (a host may buffer only one chunk), waits bounded by a deadline.
 
-use alloc::vec::Vec;
-
 use wasi::clocks::monotonic_clock;
 use wasi::io::poll;
 use wasi::io::streams::{InputStream, OutputStream, StreamError};
@@ -67,8 +65,9 @@ pub fn read_each<E>(
 }
 
 /// Reads `stream` to its end.
-pub fn read_to_end(stream: &InputStream) -> Result<Vec<u8>, StreamError> {
-    let mut all = Vec::new();
+#[cfg(feature = "cli")]
+pub fn read_to_end(stream: &InputStream) -> Result<alloc::vec::Vec<u8>, StreamError> {
+    let mut all = alloc::vec::Vec::new();
     read_each(stream, |chunk| {
         all.extend_from_slice(chunk);
         Ok(())

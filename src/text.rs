@@ -1,5 +1,6 @@
-//! Decimal numbers in text, without `core::fmt` or `str::parse` (which bring in the formatting
-//! machinery a 32 KiB component cannot afford).
+//! Small text helpers that keep `core::fmt`, `str::parse` and the generic `str` pattern searchers
+//! (with their panic and formatting paths) out of a component whose budget is 32 KiB: decimal
+//! numbers, and splitting on one ASCII byte.
 
 use alloc::string::String;
 
@@ -35,6 +36,40 @@ pub fn parse_u64(text: &[u8]) -> Option<u64> {
     })
 }
 
+/// `text` split at the first `separator` (an ASCII byte), without it.
+pub fn split_once(text: &str, separator: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().position(|b| b == separator)?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
+/// `text` split at every `separator` (an ASCII byte): `"a,,b"` gives `a`, ``, `b`.
+pub fn split(text: &str, separator: u8) -> Split<'_> {
+    Split { rest: Some(text), separator }
+}
+
+pub struct Split<'a> {
+    rest: Option<&'a str>,
+    separator: u8,
+}
+
+impl<'a> Iterator for Split<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match split_once(rest, self.separator) {
+            Some((head, tail)) => {
+                self.rest = Some(tail);
+                Some(head)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,6 +81,16 @@ mod tests {
             push_u64(&mut out, value);
             assert_eq!(out, text);
         }
+    }
+
+    #[test]
+    fn splitting_on_a_byte() {
+        assert_eq!(split_once("a=b=c", b'='), Some(("a", "b=c")));
+        assert_eq!(split_once("é=ü", b'='), Some(("é", "ü")));
+        assert_eq!(split_once("abc", b'='), None);
+        let parts: alloc::vec::Vec<&str> = split("a,,b,", b',').collect();
+        assert_eq!(parts, ["a", "", "b", ""]);
+        assert_eq!(split("", b',').collect::<alloc::vec::Vec<_>>(), [""]);
     }
 
     #[test]
