@@ -16,6 +16,19 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_MAX_REQUEST_BYTES: u64 = 1_048_576;
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 8_388_608;
 
+/// Every setting, by its environment variable name. Spin variables use the same names in lower case.
+pub const SETTINGS: [&str; 9] = [
+    "RELAY_UPSTREAM_URL",
+    "RELAY_FIELDS",
+    "RELAY_METHOD",
+    "RELAY_TIMEOUT_MS",
+    "RELAY_MAX_REQUEST_BYTES",
+    "RELAY_MAX_RESPONSE_BYTES",
+    "RELAY_UPSTREAM_HEADERS",
+    "RELAY_API_KEY",
+    "RELAY_API_KEY_HEADER",
+];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scheme {
     Http,
@@ -52,7 +65,16 @@ pub struct Config {
 impl Config {
     /// Reads the `RELAY_*` variables from `env`, as `wasi:cli/environment` lists them.
     pub fn from_env(env: &[(String, String)]) -> Result<Config, RelayError> {
-        let get = |name: &str| env.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
+        Config::read(|name| env.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone()))
+    }
+
+    /// Reads the settings through `lookup`, which is asked for each by its `RELAY_*` name.
+    pub fn read(lookup: impl Fn(&'static str) -> Option<String>) -> Result<Config, RelayError> {
+        let values: [Option<String>; SETTINGS.len()] = SETTINGS.map(&lookup);
+        let get = |name: &str| {
+            let index = SETTINGS.iter().position(|setting| *setting == name)?;
+            values[index].as_deref()
+        };
         let required = |name: &'static str| {
             get(name).filter(|v| !v.trim_ascii().is_empty()).ok_or_else(|| RelayError::config(name, "is not set"))
         };
@@ -71,11 +93,17 @@ impl Config {
             None => String::from("POST"),
             Some(text) => parse_method(text).map_err(|problem| RelayError::config("RELAY_METHOD", problem))?,
         };
-        let headers = match get("RELAY_UPSTREAM_HEADERS") {
+        let mut headers = match get("RELAY_UPSTREAM_HEADERS") {
             None => Vec::new(),
             Some(text) => parse_header_list(text)
                 .map_err(|problem| RelayError::Config { setting: "RELAY_UPSTREAM_HEADERS", problem })?,
         };
+        if let Some(key) = get("RELAY_API_KEY") {
+            let header = get("RELAY_API_KEY_HEADER").unwrap_or("authorization");
+            let value = key.trim_ascii().as_bytes().to_vec();
+            let name = check_header(header, &value).map_err(|problem| RelayError::Config { setting: "RELAY_API_KEY", problem })?;
+            headers.push((name, value));
+        }
         Ok(Config {
             job: Job {
                 upstream,
@@ -288,6 +316,29 @@ mod tests {
             config.job.headers,
             vec![("authorization".into(), b"Bearer abc".to_vec()), ("x-api-key".into(), b"k,1".to_vec())]
         );
+    }
+
+    #[test]
+    fn an_api_key_goes_into_its_header() {
+        let mut vars = minimal();
+        vars.push(("RELAY_API_KEY".into(), "Bearer s3cret".into()));
+        let config = Config::from_env(&vars).unwrap();
+        assert_eq!(config.job.headers, vec![("authorization".into(), b"Bearer s3cret".to_vec())]);
+        vars.push(("RELAY_API_KEY_HEADER".into(), "X-Api-Key".into()));
+        let config = Config::from_env(&vars).unwrap();
+        assert_eq!(config.job.headers, vec![("x-api-key".into(), b"Bearer s3cret".to_vec())]);
+        assert_eq!(config_error(&[("RELAY_API_KEY", "a\nb")]).0, "RELAY_API_KEY");
+    }
+
+    #[test]
+    fn any_source_can_supply_the_settings() {
+        let config = Config::read(|name| match name {
+            "RELAY_UPSTREAM_URL" => Some("https://api.example.com".into()),
+            "RELAY_FIELDS" => Some("a".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(config.job.upstream.scheme, Scheme::Https);
     }
 
     #[test]

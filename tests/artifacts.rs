@@ -78,3 +78,12 @@ fn the_command_reaches_the_network_only_through_wasi_http() {
     assert!(sockets.is_empty(), "the command must not open sockets itself: {sockets:?}");
     assert_eq!(interfaces("edge_relay_cli.wasm", "export"), set(&["wasi:cli/run"]));
 }
+
+#[test]
+fn the_spin_component_is_the_portable_one_plus_spin_variables() {
+    assert_targets("edge_relay_spin.wasm", "spin-relay");
+    let mut expected = interfaces("edge_relay.wasm", "import");
+    expected.insert("fermyon:spin/variables@2.0.0".to_string());
+    assert_eq!(interfaces("edge_relay_spin.wasm", "import"), expected);
+    assert_eq!(interfaces("edge_relay_spin.wasm", "export"), set(&["wasi:http/incoming-handler"]));
+}

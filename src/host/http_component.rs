@@ -8,7 +8,6 @@ use wasi::http::types::{Fields, IncomingRequest, Method, OutgoingResponse, Respo
 use super::http_abi;
 use super::outbound::exchange;
 use super::streams::{read_each, write_all};
-use crate::config::Config;
 use crate::text::push_u64;
 use crate::error::RelayError;
 use crate::relay::{parse_content_length, paths_of, write_answer, BodyCollector};
@@ -38,7 +37,7 @@ fn answer(request: &IncomingRequest) -> Result<Vec<u8>, RelayError> {
     if path == "/healthz" && matches!(request.method(), Method::Get | Method::Head) {
         return Ok(br#"{"status":"ok"}"#.to_vec());
     }
-    let config = Config::from_env(&wasi::cli::environment::get_environment())?;
+    let config = super::settings::load()?;
     let body = read_body(request, config.max_request_bytes)?;
     let paths = paths_of(&config.job.fields);
     let values = exchange(&config.job, &paths, &body)?;

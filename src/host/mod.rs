@@ -4,6 +4,8 @@
 mod http_abi;
 mod outbound;
 mod runtime;
+#[cfg(feature = "http")]
+mod settings;
 mod streams;
 
 #[cfg(feature = "cli")]

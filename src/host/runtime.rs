@@ -88,6 +88,8 @@ unsafe impl GlobalAlloc for BumpAllocator {
 
 /// The canonical ABI's allocation entry point, through which the host hands strings and lists to
 /// the component. wit-bindgen's runtime leaves it to std on wasm32-wasip2; this crate has no std.
+// spin-sdk links std, which brings its own `cabi_realloc`, `memcmp` (wasi-libc) and panic handler.
+#[cfg(not(feature = "spin-via-sdk"))]
 #[no_mangle]
 unsafe extern "C" fn cabi_realloc(old: *mut u8, old_len: usize, align: usize, new_len: usize) -> *mut u8 {
     let ptr = if old_len == 0 {
@@ -106,6 +108,7 @@ unsafe extern "C" fn cabi_realloc(old: *mut u8, old_len: usize, align: usize, ne
 
 /// LLVM lowers slice comparisons to `memcmp`, which a `no_std` build gets from nowhere else
 /// (wasi-libc's unrolled one would cost 20 KB).
+#[cfg(not(feature = "spin-via-sdk"))]
 #[no_mangle]
 unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, len: usize) -> i32 {
     for i in 0..len {
@@ -117,6 +120,7 @@ unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, len: usize) -> i32 {
     0
 }
 
+#[cfg(not(feature = "spin-via-sdk"))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     wasm32::unreachable()
