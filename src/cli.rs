@@ -14,21 +14,16 @@ use crate::relay::{paths_of, write_answer};
 
 pub const USAGE: &str = "\
 edge-relay: send JSON to an API, print only the fields asked for
-
 usage: wasmtime run -S http [--dir DIR] edge_relay_cli.wasm [OPTIONS] URL
-
-  --data JSON|@FILE|@-    request body; @FILE needs wasmtime --dir, @- is stdin
-  --field NAME=PATH       field to print (repeatable); PATH is a JSON Pointer
-                          (/a/0/b) or dotted (a.0.b); no --field: the whole answer
-  --header 'NAME: VALUE'  header to send (repeatable)
-  --method METHOD         default: POST with --data, else GET
-  --timeout-ms N          connect, first-byte and between-bytes limit (10000)
-  --max-response-bytes N  largest answer accepted (8388608)
-  --raw                   one value per line, strings unescaped (like jq -r)
-  --help, --version
-
-exit codes: 0 ok, 2 usage, 3 invalid JSON (input or answer), 4 upstream
-unreachable or timed out, 5 upstream status not 2xx, 6 answer too large
+  --data JSON|@FILE|@-    body (@FILE needs --dir; @- is stdin)
+  --field NAME=PATH       repeatable; /json/pointer or dotted.path; none: whole answer
+  --header 'NAME: VALUE'  repeatable
+  --method M              default POST with --data, else GET
+  --timeout-ms N          default 10000
+  --max-response-bytes N  default 8388608
+  --raw                   one value per line, strings unescaped
+exit codes: 0 ok, 2 usage, 3 invalid JSON, 4 unreachable or timeout,
+5 status not 2xx, 6 answer too large
 ";
 
 /// The path of the whole document, printed when no field is given.

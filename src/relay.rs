@@ -12,19 +12,18 @@ use crate::field::Field;
 use crate::json::{write_string, Scanner};
 use crate::path::Path;
 
-/// The headers of the upstream request: `content-type` (unless configured), `content-length`
-/// (many APIs refuse chunked uploads), then the configured ones.
-pub fn upstream_headers(job: &Job, body_len: usize) -> Vec<(String, Vec<u8>)> {
-    let mut headers = Vec::with_capacity(job.headers.len() + 2);
+/// The headers the relay adds to the configured ones (`job.headers`, sent after these):
+/// `content-type` (unless configured) and `content-length` (many APIs refuse chunked uploads).
+pub fn framing_headers(job: &Job, body_len: usize) -> Vec<(&'static str, Vec<u8>)> {
+    let mut headers = Vec::new();
     if body_len > 0 && !job.headers.iter().any(|(name, _)| name == "content-type") {
-        headers.push((String::from("content-type"), b"application/json".to_vec()));
+        headers.push(("content-type", b"application/json".to_vec()));
     }
     if body_len > 0 || !is_bodiless_method(&job.method) {
         let mut length = String::new();
         push_u64(&mut length, body_len as u64);
-        headers.push((String::from("content-length"), length.into_bytes()));
+        headers.push(("content-length", length.into_bytes()));
     }
-    headers.extend(job.headers.iter().cloned());
     headers
 }
 
@@ -151,21 +150,18 @@ mod tests {
         }
     }
 
-    fn names(headers: &[(String, Vec<u8>)]) -> Vec<(&str, &[u8])> {
-        headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect()
+    fn names<'a>(headers: &'a [(&'static str, Vec<u8>)]) -> Vec<(&'a str, &'a [u8])> {
+        headers.iter().map(|(n, v)| (*n, v.as_slice())).collect()
     }
 
     #[test]
     fn upstream_requests_carry_their_length() {
-        let headers = upstream_headers(&job("POST", &[("x-api-key", "k")]), 12);
-        assert_eq!(
-            names(&headers),
-            [("content-type", &b"application/json"[..]), ("content-length", b"12"), ("x-api-key", b"k")]
-        );
-        assert_eq!(names(&upstream_headers(&job("POST", &[]), 0)), [("content-length", &b"0"[..])]);
-        assert!(upstream_headers(&job("GET", &[]), 0).is_empty());
-        let custom = upstream_headers(&job("PUT", &[("content-type", "application/vnd.api+json")]), 2);
-        assert_eq!(names(&custom), [("content-length", &b"2"[..]), ("content-type", b"application/vnd.api+json")]);
+        let headers = framing_headers(&job("POST", &[("x-api-key", "k")]), 12);
+        assert_eq!(names(&headers), [("content-type", &b"application/json"[..]), ("content-length", b"12")]);
+        assert_eq!(names(&framing_headers(&job("POST", &[]), 0)), [("content-length", &b"0"[..])]);
+        assert!(framing_headers(&job("GET", &[]), 0).is_empty());
+        let custom = framing_headers(&job("PUT", &[("content-type", "application/vnd.api+json")]), 2);
+        assert_eq!(names(&custom), [("content-length", &b"2"[..])]);
     }
 
     #[test]

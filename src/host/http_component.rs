@@ -49,7 +49,7 @@ fn read_body(request: &IncomingRequest, limit: u64) -> Result<Vec<u8>, RelayErro
     let mut collector = BodyCollector::new(limit, declared)?;
     let incoming = request.consume().map_err(|()| broken_request())?;
     let stream = incoming.stream().map_err(|()| broken_request())?;
-    read_each(&stream, |chunk| collector.push(chunk), |_| broken_request())?;
+    read_each(&stream, None, |chunk| collector.push(chunk), |_| broken_request())?;
     collector.finish()
 }
 

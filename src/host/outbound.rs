@@ -11,16 +11,18 @@ use super::streams::{read_each, write_all, StreamFailure};
 use crate::config::{self, Job};
 use crate::error::RelayError;
 use crate::path::Path;
-use crate::relay::{check_status, parse_content_length, upstream_headers, Projection};
+use crate::relay::{check_status, framing_headers, parse_content_length, Projection};
 
 /// Sends `body` to the job's upstream and returns the values found at `paths` in its answer.
 pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
     let timeout_ns = job.timeout_ms.saturating_mul(1_000_000);
 
     let headers = Fields::new();
-    for (name, value) in upstream_headers(job, body.len()) {
+    let framing = framing_headers(job, body.len());
+    let all = framing.iter().map(|(name, value)| (*name, value)).chain(job.headers.iter().map(|(name, value)| (name.as_str(), value)));
+    for (name, value) in all {
         headers
-            .append(&name, &value)
+            .append(name, value)
             .map_err(|_| RelayError::config("RELAY_UPSTREAM_HEADERS", "the host refuses one of these headers"))?;
     }
     let request = OutgoingRequest::new(headers);
@@ -36,10 +38,10 @@ pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Ve
         return Err(RelayError::config("RELAY_UPSTREAM_URL", "the host refuses this URL or method"));
     }
     let options = RequestOptions::new();
-    // Both hosts otherwise wait 600 s; each limit applies to one phase of the exchange.
+    // Both hosts otherwise wait 600 s. The between-bytes limit is applied by `read_each` instead:
+    // wasmtime reports its own expiry as a bare stream error, indistinguishable from a reset.
     let _ = options.set_connect_timeout(Some(timeout_ns));
     let _ = options.set_first_byte_timeout(Some(timeout_ns));
-    let _ = options.set_between_bytes_timeout(Some(timeout_ns));
 
     let outgoing_body = request.body().map_err(|()| unreachable_because("the request body is unavailable"))?;
     let pending = abi::send(request, options).map_err(|case| map_error_case(case, job))?;
@@ -51,7 +53,7 @@ pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Ve
         match write_all(&stream, body, Some(timeout_ns)) {
             Ok(()) => sent = true,
             Err(StreamFailure::TimedOut) => return Err(RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms }),
-            Err(StreamFailure::Broken) => {}
+            Err(StreamFailure::Broken(_)) => {}
         }
     }
     if sent {
@@ -77,7 +79,10 @@ fn project<'p>(response: IncomingResponse, paths: &'p [&'p Path], job: &Job) -> 
     let mut projection = Projection::new(paths, job.max_response_bytes, declared)?;
     let body = response.consume().map_err(|()| unreachable_because("the response body is unavailable"))?;
     let stream = body.stream().map_err(|()| unreachable_because("the response body is unavailable"))?;
-    read_each(&stream, |chunk| projection.push(chunk), |error| map_stream_error(error, job))?;
+    read_each(&stream, Some(job.timeout_ms.saturating_mul(1_000_000)), |chunk| projection.push(chunk), |failure| match failure {
+        StreamFailure::Broken(error) => map_stream_error(error, job),
+        StreamFailure::TimedOut => RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms },
+    })?;
     drop(stream);
     projection.finish()
 }

@@ -51,6 +51,8 @@ pub enum Reply {
     ShortBody { declared: usize, body: Vec<u8> },
     /// Closes the connection without answering.
     HangUp,
+    /// Any bytes at all, written as they are, then the connection is closed.
+    Raw(Vec<u8>),
 }
 
 pub fn json(status: u16, body: &str) -> Reply {
@@ -110,10 +112,11 @@ fn serve_connection(
             }
             Reply::Trickle(pause, body) => {
                 write!(writer, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", body.len())?;
+                writer.flush()?;
                 for b in body {
+                    thread::sleep(pause);
                     writer.write_all(&[b])?;
                     writer.flush()?;
-                    thread::sleep(pause);
                 }
             }
             Reply::Unframed(status, body) => {
@@ -127,6 +130,10 @@ fn serve_connection(
                 return writer.shutdown(Shutdown::Both);
             }
             Reply::HangUp => return writer.shutdown(Shutdown::Both),
+            Reply::Raw(bytes) => {
+                writer.write_all(&bytes)?;
+                return writer.shutdown(Shutdown::Both);
+            }
         }
     }
 }
