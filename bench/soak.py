@@ -51,6 +51,9 @@ class FlakyUpstream(http.server.BaseHTTPRequestHandler):
 
 class QuietServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    # The default backlog of 5 drops connection attempts under load, and a dropped SYN is retried
+    # after 1 s and 3 s: long enough to turn into a relay timeout that is the upstream's doing.
+    request_queue_size = 1024
 
     def handle_error(self, request, client_address):
         pass  # resets by the relay's pooled connections are expected here
