@@ -3,13 +3,10 @@ the bench request correctly under `wasmtime serve` (binary search, 64 KiB steps)
 document and for a 10 MB upstream answer. Run by bench/memory after bench/run has built the peers.
 """
 import os
-import socket
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import PEERS, ROOT, TEN_MB, Served, free_port, post, wait_for  # noqa: E402
+from run import PEERS, ROOT, Served, post, start_upstreams, wait_for  # noqa: E402
 
 PAGE = 65536
 
@@ -17,14 +14,8 @@ PAGE = 65536
 def answers(component, flags, upstream_port, limit, extra_env):
     served = Served(component, [*flags, "-W", f"max-memory-size={limit}"], upstream_port, extra_env)
     try:
-        while True:
-            if served.process.poll() is not None:
-                return False  # wasmtime refuses to serve at all under this limit
-            try:
-                socket.create_connection(("127.0.0.1", served.port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.01)
+        if not wait_for(served.port, served.process):
+            return False  # wasmtime refuses to serve at all under this limit
         try:
             status, body = post(served.port, timeout=60)
             return status == 200 and b'"status":"ok"' in body
@@ -48,11 +39,7 @@ def smallest(component, flags, upstream_port, extra_env=()):
 
 
 def main():
-    upstream_bin = os.path.join(PEERS, "upstream", "target", "release", "bench-upstream")
-    small, big = free_port(), free_port()
-    upstreams = [subprocess.Popen([upstream_bin, str(small)]), subprocess.Popen([upstream_bin, str(big), str(TEN_MB)])]
-    wait_for(small)
-    wait_for(big)
+    upstreams, small, big = start_upstreams()
     contenders = [
         ("edge-relay", os.path.join(ROOT, "dist", "edge_relay.wasm"), []),
         ("wstd + serde_json", os.path.join(PEERS, "wstd", "target", "wasm32-wasip2", "release", "peer_wstd.wasm"), []),

@@ -34,15 +34,28 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for(port, timeout=30):
+def wait_for(port, process=None, timeout=30):
+    """True once `port` accepts connections; False if `process` exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            return False
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
+            return True
         except OSError:
             time.sleep(0.005)
     sys.exit(f"nothing listens on {port}")
+
+
+def start_upstreams():
+    """The bench upstream twice, listening: one with the demo document, one padded to 10 MB."""
+    binary = os.path.join(PEERS, "upstream", "target", "release", "bench-upstream")
+    small_port, big_port = free_port(), free_port()
+    processes = [subprocess.Popen([binary, str(small_port)]), subprocess.Popen([binary, str(big_port), str(TEN_MB)])]
+    wait_for(small_port)
+    wait_for(big_port)
+    return processes, small_port, big_port
 
 
 def post(port, timeout=60):
@@ -130,11 +143,7 @@ def native_run(binary, upstream_port):
 
 
 def main():
-    upstream_bin = os.path.join(PEERS, "upstream", "target", "release", "bench-upstream")
-    small_port, big_port = free_port(), free_port()
-    upstreams = [subprocess.Popen([upstream_bin, str(small_port)]), subprocess.Popen([upstream_bin, str(big_port), str(TEN_MB)])]
-    wait_for(small_port)
-    wait_for(big_port)
+    upstreams, small_port, big_port = start_upstreams()
     try:
         _, _, upstream_rps, _ = wrk(small_port)
         wasm = [
