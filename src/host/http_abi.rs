@@ -2,15 +2,16 @@
 //! the canonical ABI, reading or writing only its discriminant.
 //!
 //! The generated bindings lift every `error-code` into a 39-case Rust enum with strings and
-//! numbers (or lower it from one), and each of these functions carries its own copy of that code. The relay needs only which case it was, so these wrappers
-//! read one byte. Payload strings the host may have allocated are left to the bump allocator,
-//! which the instance discards with the request. Offsets follow the canonical ABI: a result or
+//! numbers (or lower it from one), and each of these functions carries its own copy of that code.
+//! The relay needs only which case it was, so these wrappers read one byte. Payload strings the
+//! host may have allocated are left to the bump allocator, which the instance discards with the
+//! request. Offsets follow the canonical ABI: a result or
 //! option has its discriminant at 0 and, with an `error-code` (aligned to 8) inside, its payload
 //! at 8.
 
 use wasi::http::types::{FutureIncomingResponse, IncomingResponse, IoError, OutgoingBody, OutgoingRequest, RequestOptions};
 
-/// An `error-code` case, by its index in the WIT variant (see `ErrorCase`).
+/// An `error-code` case, by its index in the WIT variant (`wit/deps/http.wit`).
 pub type ErrorCase = u8;
 
 pub const DNS_TIMEOUT: ErrorCase = 0;
