@@ -7,9 +7,11 @@ use wasi::cli::{environment, exit, stderr, stdin, stdout};
 use wasi::exports::cli::run::Guest;
 use wasi::filesystem::preopens::get_directories;
 use wasi::filesystem::types::{DescriptorFlags, OpenFlags, PathFlags};
+use wasi::io::streams::{InputStream, StreamError};
 
+use super::abi::OutputStream;
 use super::outbound::exchange;
-use super::streams::{read_to_end, write_all};
+use super::streams::write_all;
 use crate::cli::{exit_code, locate_in_preopens, parse_args, Command, Data, Invocation, USAGE};
 use crate::error::RelayError;
 
@@ -28,14 +30,14 @@ impl Guest for Cli {
         };
         match outcome {
             Ok(output) => {
-                let _ = write_all(&stdout::get_stdout(), &output, None);
+                let _ = write_all(OutputStream::from_handle(stdout::get_stdout().take_handle()), &output, None);
                 Ok(())
             }
             Err(error) => {
                 let mut line = String::from("edge-relay: ");
                 line.push_str(&error.message());
                 line.push('\n');
-                let _ = write_all(&stderr::get_stderr(), line.as_bytes(), None);
+                let _ = write_all(OutputStream::from_handle(stderr::get_stderr().take_handle()), line.as_bytes(), None);
                 exit::exit_with_code(exit_code(&error));
                 Err(())
             }
@@ -76,4 +78,16 @@ fn unreadable(path: &str, problem: &str) -> RelayError {
     text.push(' ');
     text.push_str(problem);
     RelayError::Config { setting: "--data", problem: text }
+}
+
+/// Reads `stream` to its end.
+fn read_to_end(stream: &InputStream) -> Result<Vec<u8>, StreamError> {
+    let mut all = Vec::new();
+    loop {
+        match stream.blocking_read(64 * 1024) {
+            Ok(chunk) => all.extend_from_slice(&chunk),
+            Err(StreamError::Closed) => return Ok(all),
+            Err(error) => return Err(error),
+        }
+    }
 }

@@ -2,39 +2,32 @@
 
 use alloc::vec::Vec;
 
-use wasi::exports::http::incoming_handler::Guest;
-use wasi::http::types::{Fields, IncomingRequest, Method, OutgoingResponse, ResponseOutparam};
-
-use super::http_abi;
+use super::abi::{self, Fields, Header, IncomingRequest, OutgoingResponse, ResponseOutparam};
 use super::outbound::exchange;
 use super::streams::{read_each, write_all};
-use crate::text::push_u64;
 use crate::error::RelayError;
 use crate::relay::{parse_content_length, paths_of, write_answer, BodyCollector};
+use crate::text::push_u64;
 
-struct HttpRelay;
-
-wasi::http::proxy::export!(HttpRelay);
-
-impl Guest for HttpRelay {
-    fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
-        let (status, body) = match answer(&request) {
-            Ok(answer) => (200, answer),
-            Err(error) => {
-                if error.status() >= 500 {
-                    log(&error);
-                }
-                (error.status(), error.to_json())
+/// The export the host calls once per request, with the request and the slot for the response.
+#[unsafe(export_name = "wasi:http/incoming-handler@0.2.12#handle")]
+extern "C" fn handle(request: i32, response_out: i32) {
+    let (status, body) = match answer(IncomingRequest::from_handle(request)) {
+        Ok(answer) => (200, answer),
+        Err(error) => {
+            if error.status() >= 500 {
+                log(&error);
             }
-        };
-        respond(response_out, status, &body);
-    }
+            (error.status(), error.to_json())
+        }
+    };
+    respond(ResponseOutparam::from_handle(response_out), status, &body);
 }
 
-fn answer(request: &IncomingRequest) -> Result<Vec<u8>, RelayError> {
-    let path = request.path_with_query().unwrap_or_default();
-    let path = crate::text::split(&path, b'?').next().unwrap_or("");
-    if path == "/healthz" && matches!(request.method(), Method::Get | Method::Head) {
+fn answer(request: IncomingRequest) -> Result<Vec<u8>, RelayError> {
+    let path = request.path_with_query();
+    let path = path.split(|&b| b == b'?').next().unwrap_or(&[]);
+    if path == b"/healthz" && request.is_get_or_head() {
         return Ok(br#"{"status":"ok"}"#.to_vec());
     }
     let config = super::settings::load()?;
@@ -44,12 +37,11 @@ fn answer(request: &IncomingRequest) -> Result<Vec<u8>, RelayError> {
     Ok(write_answer(&config.job.fields, &values))
 }
 
-fn read_body(request: &IncomingRequest, limit: u64) -> Result<Vec<u8>, RelayError> {
-    let declared = request.headers().get("content-length").first().and_then(|v| parse_content_length(v));
+fn read_body(request: IncomingRequest, limit: u64) -> Result<Vec<u8>, RelayError> {
+    let declared = request.headers().first("content-length").and_then(parse_content_length);
     let mut collector = BodyCollector::new(limit, declared)?;
-    let incoming = request.consume().map_err(|()| broken_request())?;
-    let stream = incoming.stream().map_err(|()| broken_request())?;
-    read_each(&stream, None, |chunk| collector.push(chunk), |_| broken_request())?;
+    let stream = request.consume().and_then(|body| body.stream()).map_err(|()| broken_request())?;
+    read_each(stream, None, |chunk| collector.push(chunk), |_| broken_request())?;
     collector.finish()
 }
 
@@ -62,17 +54,16 @@ fn broken_request() -> RelayError {
 fn respond(response_out: ResponseOutparam, status: u16, body: &[u8]) {
     let mut length = alloc::string::String::new();
     push_u64(&mut length, body.len() as u64);
-    let headers = Fields::new();
-    let _ = headers.append("content-type", b"application/json");
-    let _ = headers.append("content-length", length.as_bytes());
-    let response = OutgoingResponse::new(headers);
-    let _ = response.set_status_code(status);
+    let headers = [Header::new("content-type", b"application/json"), Header::new("content-length", length.as_bytes())];
+    let Ok(headers) = Fields::from_list(&headers) else { return };
+    let response = OutgoingResponse::new(headers, status);
     let Ok(outgoing) = response.body() else { return };
-    http_abi::set_response(response_out, response);
+    response_out.set(response);
     if let Ok(stream) = outgoing.write() {
-        let _ = write_all(&stream, body, None);
+        if write_all(stream, body, None).is_ok() {
+            let _ = outgoing.finish();
+        }
     }
-    let _ = http_abi::finish(outgoing);
 }
 
 /// One line on stderr for a failure that is the operator's to fix (never a header or a body).
@@ -82,5 +73,5 @@ fn log(error: &RelayError) {
     line.push_str(": ");
     line.push_str(&error.message());
     line.push('\n');
-    let _ = wasi::cli::stderr::get_stderr().blocking_write_and_flush(line.as_bytes());
+    let _ = write_all(abi::stderr(), line.as_bytes(), None);
 }

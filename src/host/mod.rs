@@ -1,7 +1,7 @@
 //! The WASI glue: the only code that touches the host. Each piece is thin on purpose; the
 //! decisions it carries out live in the host-testable modules of the crate.
 
-mod http_abi;
+mod abi;
 mod outbound;
 mod runtime;
 #[cfg(feature = "http")]

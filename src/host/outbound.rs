@@ -3,12 +3,9 @@
 
 use alloc::vec::Vec;
 
-use wasi::http::types::{Fields, IncomingResponse, Method, OutgoingRequest, RequestOptions, Scheme};
-use wasi::io::streams::StreamError;
-
-use super::http_abi::{self as abi, ErrorCase};
+use super::abi::{self, ErrorCase, Fields, Header, IncomingResponse, OutgoingRequest, RequestOptions, StreamError};
 use super::streams::{read_each, write_all, StreamFailure};
-use crate::config::{self, Job};
+use crate::config::{Job, Scheme};
 use crate::error::RelayError;
 use crate::path::Path;
 use crate::relay::{check_status, framing_headers, parse_content_length, Projection};
@@ -17,89 +14,66 @@ use crate::relay::{check_status, framing_headers, parse_content_length, Projecti
 pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
     let timeout_ns = job.timeout_ms.saturating_mul(1_000_000);
 
-    let headers = Fields::new();
     let framing = framing_headers(job, body.len());
-    let all = framing.iter().map(|(name, value)| (*name, value)).chain(job.headers.iter().map(|(name, value)| (name.as_str(), value)));
-    for (name, value) in all {
-        headers
-            .append(name, value)
-            .map_err(|_| RelayError::config("RELAY_UPSTREAM_HEADERS", "the host refuses one of these headers"))?;
-    }
+    let headers: Vec<Header> = framing
+        .iter()
+        .map(|(name, value)| Header::new(name, value))
+        .chain(job.headers.iter().map(|(name, value)| Header::new(name, value)))
+        .collect();
+    let headers = Fields::from_list(&headers)
+        .map_err(|()| RelayError::config("RELAY_UPSTREAM_HEADERS", "the host refuses one of these headers"))?;
     let request = OutgoingRequest::new(headers);
-    let scheme = match job.upstream.scheme {
-        config::Scheme::Http => Scheme::Http,
-        config::Scheme::Https => Scheme::Https,
-    };
-    let accepted = request.set_method(&method(&job.method)).is_ok()
-        && request.set_scheme(Some(&scheme)).is_ok()
-        && request.set_authority(Some(&job.upstream.authority)).is_ok()
-        && request.set_path_with_query(Some(&job.upstream.path_and_query)).is_ok();
-    if !accepted {
+    let upstream = &job.upstream;
+    if !request.set_target(&job.method, upstream.scheme == Scheme::Https, &upstream.authority, &upstream.path_and_query) {
         return Err(RelayError::config("RELAY_UPSTREAM_URL", "the host refuses this URL or method"));
     }
-    let options = RequestOptions::new();
     // Both hosts otherwise wait 600 s. The between-bytes limit is applied by `read_each` instead:
     // wasmtime reports its own expiry as a bare stream error, indistinguishable from a reset.
-    let _ = options.set_connect_timeout(Some(timeout_ns));
-    let _ = options.set_first_byte_timeout(Some(timeout_ns));
+    let options = RequestOptions::with_timeouts(timeout_ns);
 
     let outgoing_body = request.body().map_err(|()| unreachable_because("the request body is unavailable"))?;
     let pending = abi::send(request, options).map_err(|case| map_error_case(case, job))?;
 
     // A failed write is not reported here: the upstream may have answered early (a 413, say), and
-    // when it did not, the response future carries the real reason.
-    let mut sent = false;
-    if let Ok(stream) = outgoing_body.write() {
-        match write_all(&stream, body, Some(timeout_ns)) {
-            Ok(()) => sent = true,
-            Err(StreamFailure::TimedOut) => return Err(RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms }),
-            Err(StreamFailure::Broken(_)) => {}
+    // when it did not, the response future carries the real reason. The body is finished only
+    // when all of it went out, so that a short body is never taken for a whole one.
+    let sent = match outgoing_body.write() {
+        Ok(stream) => write_all(stream, body, Some(timeout_ns)),
+        Err(()) => Err(StreamFailure::Broken(StreamError::Closed)),
+    };
+    match sent {
+        Ok(()) => {
+            let _ = outgoing_body.finish();
         }
-    }
-    if sent {
-        let _ = abi::finish(outgoing_body);
-    } else {
-        drop(outgoing_body);
+        Err(StreamFailure::TimedOut) => return Err(RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms }),
+        Err(StreamFailure::Broken(_)) => outgoing_body.abandon(),
     }
 
+    let ready = pending.subscribe();
     let response = loop {
-        match abi::response(&pending) {
+        match pending.get() {
             Some(Ok(response)) => break response,
             Some(Err(Some(case))) => return Err(map_error_case(case, job)),
             Some(Err(None)) => return Err(unreachable_because("the response was already taken")),
-            None => pending.subscribe().block(),
+            None => abi::poll(&[ready]),
         }
     };
-    project(response, paths, job)
+    project(response, paths, job, timeout_ns)
 }
 
-fn project<'p>(response: IncomingResponse, paths: &'p [&'p Path], job: &Job) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
+fn project(response: IncomingResponse, paths: &[&Path], job: &Job, timeout_ns: u64) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
     check_status(response.status())?;
-    let declared = response.headers().get("content-length").first().and_then(|v| parse_content_length(v));
+    let declared = response.headers().first("content-length").and_then(parse_content_length);
     let mut projection = Projection::new(paths, job.max_response_bytes, declared)?;
-    let body = response.consume().map_err(|()| unreachable_because("the response body is unavailable"))?;
-    let stream = body.stream().map_err(|()| unreachable_because("the response body is unavailable"))?;
-    read_each(&stream, Some(job.timeout_ms.saturating_mul(1_000_000)), |chunk| projection.push(chunk), |failure| match failure {
+    let stream = response
+        .consume()
+        .and_then(|body| body.stream())
+        .map_err(|()| unreachable_because("the response body is unavailable"))?;
+    read_each(stream, Some(timeout_ns), |chunk| projection.push(chunk), |failure| match failure {
         StreamFailure::Broken(error) => map_stream_error(error, job),
         StreamFailure::TimedOut => RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms },
     })?;
-    drop(stream);
     projection.finish()
-}
-
-fn method(name: &str) -> Method {
-    match name {
-        "GET" => Method::Get,
-        "HEAD" => Method::Head,
-        "POST" => Method::Post,
-        "PUT" => Method::Put,
-        "DELETE" => Method::Delete,
-        "CONNECT" => Method::Connect,
-        "OPTIONS" => Method::Options,
-        "TRACE" => Method::Trace,
-        "PATCH" => Method::Patch,
-        other => Method::Other(other.into()),
-    }
 }
 
 fn unreachable_because(detail: &'static str) -> RelayError {
@@ -109,7 +83,7 @@ fn unreachable_because(detail: &'static str) -> RelayError {
 fn map_stream_error(error: StreamError, job: &Job) -> RelayError {
     match error {
         StreamError::Closed => unreachable_because("the connection closed before the answer was complete"),
-        StreamError::LastOperationFailed(error) => match abi::stream_error_case(&error) {
+        StreamError::Failed(error) => match error.http_case() {
             Some(case) => map_error_case(case, job),
             None => unreachable_because("the connection failed while the answer was read"),
         },

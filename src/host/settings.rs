@@ -8,7 +8,8 @@ use crate::error::RelayError;
 
 #[cfg(not(any(feature = "spin", feature = "spin-via-sdk")))]
 pub fn load() -> Result<Config, RelayError> {
-    Config::from_env(&wasi::cli::environment::get_environment())
+    let environment = super::abi::environment();
+    Config::read(|name| environment.iter().find(|variable| variable.name() == name).map(|variable| variable.value().into()))
 }
 
 #[cfg(feature = "spin")]
@@ -30,12 +31,12 @@ pub fn load() -> Result<Config, RelayError> {
 
     // A Spin variable wins; the environment (spin.toml's `environment`) fills in the rest, so the
     // portable manifest's settings keep working with this artifact.
-    let environment = wasi::cli::environment::get_environment();
+    let environment = super::abi::environment();
     let lookup = |name: &'static str| -> Option<String> {
         let variable = String::from(name).to_ascii_lowercase();
         spin_variable_value(&variable)
             .filter(|value| !value.is_empty())
-            .or_else(|| environment.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone()))
+            .or_else(|| environment.iter().find(|variable| variable.name() == name).map(|variable| variable.value().into()))
     };
     Config::read(lookup).map_err(|error| match error {
         RelayError::Config { setting, problem } => RelayError::Config { setting: spin_variable(setting), problem },

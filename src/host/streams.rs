@@ -1,9 +1,7 @@
 //! Reading and writing `wasi:io` streams the way the host wants it: writes sized by
 //! `check-write` (a host may buffer only one chunk), waits bounded by a deadline.
 
-use wasi::clocks::monotonic_clock;
-use wasi::io::poll;
-use wasi::io::streams::{InputStream, OutputStream, StreamError};
+use super::abi::{self, InputStream, OutputStream, Pollable, StreamError};
 
 /// How a stream operation ended short.
 pub enum StreamFailure {
@@ -13,26 +11,37 @@ pub enum StreamFailure {
     TimedOut,
 }
 
-/// Writes all of `bytes` and flushes them. With a `timeout_ns`, each wait for the stream to
-/// accept more is bounded by it.
-pub fn write_all(stream: &OutputStream, mut bytes: &[u8], timeout_ns: Option<u64>) -> Result<(), StreamFailure> {
+/// Writes all of `bytes`, flushes them and drops the stream (which must go before the body it
+/// belongs to is finished). With a `timeout_ns`, each wait for room is bounded by it.
+pub fn write_all(stream: OutputStream, bytes: &[u8], timeout_ns: Option<u64>) -> Result<(), StreamFailure> {
     let ready = stream.subscribe();
-    while !bytes.is_empty() {
+    let outcome = write_and_flush(stream, ready, bytes, timeout_ns);
+    ready.drop();
+    stream.drop();
+    outcome
+}
+
+fn write_and_flush(stream: OutputStream, ready: Pollable, mut bytes: &[u8], timeout_ns: Option<u64>) -> Result<(), StreamFailure> {
+    let mut flushed = false;
+    loop {
         let room = stream.check_write().map_err(StreamFailure::Broken)?;
         if room == 0 {
-            Deadline::new(timeout_ns).wait(&ready)?;
+            Deadline::new(timeout_ns).wait(ready)?;
+            continue;
+        }
+        if bytes.is_empty() {
+            if flushed {
+                // check-write reports room again once the flush has gone through.
+                return Ok(());
+            }
+            stream.flush().map_err(StreamFailure::Broken)?;
+            flushed = true;
             continue;
         }
         let (now, later) = bytes.split_at(bytes.len().min(room as usize));
         stream.write(now).map_err(StreamFailure::Broken)?;
         bytes = later;
     }
-    stream.flush().map_err(StreamFailure::Broken)?;
-    // check-write reports an error, or room again, once the flush has gone through.
-    while stream.check_write().map_err(StreamFailure::Broken)? == 0 {
-        Deadline::new(timeout_ns).wait(&ready)?;
-    }
-    Ok(())
 }
 
 /// How long a stream may go without progress. A pollable can be ready without the stream
@@ -51,20 +60,21 @@ impl Deadline {
 
     fn progress(&mut self) {
         if let Some(ns) = self.timeout_ns {
-            self.at = monotonic_clock::now().saturating_add(ns);
+            self.at = abi::now().saturating_add(ns);
         }
     }
 
-    fn wait(&self, ready: &poll::Pollable) -> Result<(), StreamFailure> {
-        if self.timeout_ns.is_none() {
-            ready.block();
+    fn wait(&self, ready: Pollable) -> Result<(), StreamFailure> {
+        let Some(_) = self.timeout_ns else {
+            abi::poll(&[ready]);
             return Ok(());
-        }
-        if monotonic_clock::now() >= self.at {
+        };
+        if abi::now() >= self.at {
             return Err(StreamFailure::TimedOut);
         }
-        let timer = monotonic_clock::subscribe_instant(self.at);
-        poll::poll(&[ready, &timer]);
+        let timer = abi::subscribe_instant(self.at);
+        abi::poll(&[ready, timer]);
+        timer.drop();
         Ok(())
     }
 }
@@ -73,7 +83,7 @@ impl Deadline {
 /// With a `timeout_ns`, bytes must keep coming within that long of each other: wasmtime does not
 /// apply a request's between-bytes timeout to the body stream, so the relay applies it here.
 pub fn read_each<E>(
-    stream: &InputStream,
+    stream: InputStream,
     timeout_ns: Option<u64>,
     mut sink: impl FnMut(&[u8]) -> Result<(), E>,
     on_failure: impl Fn(StreamFailure) -> E,
@@ -83,25 +93,13 @@ pub fn read_each<E>(
     let mut deadline = Deadline::new(timeout_ns);
     loop {
         match stream.read(CHUNK) {
-            Ok(chunk) if chunk.is_empty() => deadline.wait(&ready).map_err(&on_failure)?,
+            Ok(chunk) if chunk.is_empty() => deadline.wait(ready).map_err(&on_failure)?,
             Ok(chunk) => {
                 sink(&chunk)?;
                 deadline.progress();
             }
             Err(StreamError::Closed) => return Ok(()),
             Err(error) => return Err(on_failure(StreamFailure::Broken(error))),
-        }
-    }
-}
-/// Reads `stream` to its end.
-#[cfg(feature = "cli")]
-pub fn read_to_end(stream: &InputStream) -> Result<alloc::vec::Vec<u8>, StreamError> {
-    let mut all = alloc::vec::Vec::new();
-    loop {
-        match stream.blocking_read(64 * 1024) {
-            Ok(chunk) => all.extend_from_slice(&chunk),
-            Err(StreamError::Closed) => return Ok(all),
-            Err(error) => return Err(error),
         }
     }
 }

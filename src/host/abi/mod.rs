@@ -1,0 +1,302 @@
+//! The WASI 0.2.12 calls the relay makes, declared and lowered by hand through the canonical ABI.
+//!
+//! Generated bindings (the `wasi` crate) import a drop function for every resource type and lift
+//! every result into owned Rust values: each `error-code` into a 39-case enum, each header list
+//! into a `Vec<Vec<u8>>`, each method into a `String`. Every import costs a component about 150
+//! bytes (its name is written three times: core import, core instance, alias) and every lifting
+//! its code, so this module imports only what the relay calls and reads only what it uses
+//! (docs/size.md has the measurement). Handles are plain indexes without `Drop`: an instance
+//! lives for one request or one command and the host reclaims every resource with it, so the
+//! relay drops only what the protocol makes it drop: a pollable before its stream, an output stream
+//! before its body is finished, a body it could not send whole, and each deadline's timer so that
+//! long reads stay flat.
+//!
+//! Offsets follow the canonical ABI: a `result` or `option` keeps its discriminant at 0 and its
+//! payload at the payload's alignment (4 for handles and lists, 8 for `u64` and `error-code`).
+//! Lists the host returns are allocated through `cabi_realloc`; the ones the relay reads in a
+//! loop (stream chunks, poll results) are handed back to the allocator, the rest live as long
+//! as the instance.
+
+#[cfg(feature = "http")]
+mod incoming;
+mod outgoing;
+
+#[cfg(feature = "http")]
+pub use incoming::*;
+pub use outgoing::*;
+
+use alloc::vec::Vec;
+
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub struct Pollable(i32);
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub struct InputStream(i32);
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub struct OutputStream(i32);
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub struct IoError(i32);
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub struct Fields(i32);
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub struct IncomingBody(i32);
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub struct OutgoingBody(i32);
+
+/// `stream-error`: the stream failed (with an error that may carry an HTTP `error-code`) or closed.
+pub enum StreamError {
+    Failed(IoError),
+    Closed,
+}
+
+#[link(wasm_import_module = "wasi:io/poll@0.2.12")]
+unsafe extern "C" {
+    #[link_name = "poll"]
+    fn poll_import(pollables: *const Pollable, len: usize, ret: *mut u8);
+    #[link_name = "[resource-drop]pollable"]
+    fn pollable_drop(pollable: Pollable);
+}
+
+#[link(wasm_import_module = "wasi:io/streams@0.2.12")]
+unsafe extern "C" {
+    #[link_name = "[method]input-stream.read"]
+    fn input_stream_read(stream: InputStream, len: u64, ret: *mut u8);
+    #[link_name = "[method]input-stream.subscribe"]
+    fn input_stream_subscribe(stream: InputStream) -> Pollable;
+    #[link_name = "[method]output-stream.check-write"]
+    fn output_stream_check_write(stream: OutputStream, ret: *mut u8);
+    #[link_name = "[method]output-stream.write"]
+    fn output_stream_write(stream: OutputStream, bytes: *const u8, len: usize, ret: *mut u8);
+    #[link_name = "[method]output-stream.flush"]
+    fn output_stream_flush(stream: OutputStream, ret: *mut u8);
+    #[link_name = "[method]output-stream.subscribe"]
+    fn output_stream_subscribe(stream: OutputStream) -> Pollable;
+    #[link_name = "[resource-drop]output-stream"]
+    fn output_stream_drop(stream: OutputStream);
+}
+
+#[link(wasm_import_module = "wasi:clocks/monotonic-clock@0.2.12")]
+unsafe extern "C" {
+    #[link_name = "now"]
+    fn clock_now() -> u64;
+    #[link_name = "subscribe-instant"]
+    fn clock_subscribe_instant(when: u64) -> Pollable;
+}
+
+#[link(wasm_import_module = "wasi:http/types@0.2.12")]
+unsafe extern "C" {
+    #[link_name = "[static]fields.from-list"]
+    fn fields_from_list(entries: *const Header, len: usize, ret: *mut u8);
+    #[link_name = "[method]fields.get"]
+    fn fields_get(fields: Fields, name: *const u8, len: usize, ret: *mut u8);
+    #[link_name = "[method]incoming-body.stream"]
+    fn incoming_body_stream(body: IncomingBody, ret: *mut u8);
+    #[link_name = "[method]outgoing-body.write"]
+    fn outgoing_body_write(body: OutgoingBody, ret: *mut u8);
+    #[link_name = "[resource-drop]outgoing-body"]
+    fn outgoing_body_drop(body: OutgoingBody);
+    #[link_name = "[static]outgoing-body.finish"]
+    fn outgoing_body_finish(body: OutgoingBody, has_trailers: i32, trailers: i32, ret: *mut u8);
+}
+
+/// Where the host writes a call's result: big enough and aligned for every result read here.
+#[repr(C, align(8))]
+pub(super) struct ReturnArea([u8; 32]);
+
+impl ReturnArea {
+    pub(super) fn new() -> ReturnArea {
+        ReturnArea([0; 32])
+    }
+
+    pub(super) fn ptr(&mut self) -> *mut u8 {
+        self.0.as_mut_ptr()
+    }
+
+    pub(super) fn byte(&self, offset: usize) -> u8 {
+        self.0[offset]
+    }
+
+    pub(super) fn word(&self, offset: usize) -> i32 {
+        i32::from_le_bytes([self.0[offset], self.0[offset + 1], self.0[offset + 2], self.0[offset + 3]])
+    }
+
+    pub(super) fn u64(&self, offset: usize) -> u64 {
+        u64::from(self.word(offset) as u32) | u64::from(self.word(offset + 4) as u32) << 32
+    }
+
+    /// A `result<own<T>>` or `result<own<T>, E>` with E unread: the handle when it is `ok`.
+    pub(super) fn handle(&self) -> Result<i32, ()> {
+        if self.byte(0) == 0 {
+            Ok(self.word(4))
+        } else {
+            Err(())
+        }
+    }
+
+    /// A `result<_, stream-error>` whose error sits at `error_at`.
+    pub(super) fn stream_result(&self, error_at: usize) -> Result<(), StreamError> {
+        match (self.byte(0), self.byte(error_at)) {
+            (0, _) => Ok(()),
+            (_, 0) => Err(StreamError::Failed(IoError(self.word(error_at + 4)))),
+            _ => Err(StreamError::Closed),
+        }
+    }
+
+    /// A `list<T>` at `offset` that the host allocated, as a slice that lives with the instance.
+    pub(super) fn list<T>(&self, offset: usize) -> &'static [T] {
+        let (ptr, len) = (self.word(offset) as usize as *const T, self.word(offset + 4) as usize);
+        if len == 0 {
+            return &[];
+        }
+        unsafe { core::slice::from_raw_parts(ptr, len) }
+    }
+}
+
+/// Waits until at least one of `pollables` is ready.
+pub fn poll(pollables: &[Pollable]) {
+    let mut ret = ReturnArea::new();
+    unsafe { poll_import(pollables.as_ptr(), pollables.len(), ret.ptr()) };
+    // The list of ready indexes goes back to the allocator, so that waiting does not pile up.
+    let ready: &[u32] = ret.list(0);
+    if !ready.is_empty() {
+        drop(unsafe { Vec::from_raw_parts(ready.as_ptr().cast_mut(), ready.len(), ready.len()) });
+    }
+}
+
+impl Pollable {
+    pub fn drop(self) {
+        unsafe { pollable_drop(self) }
+    }
+}
+
+pub fn now() -> u64 {
+    unsafe { clock_now() }
+}
+
+pub fn subscribe_instant(when: u64) -> Pollable {
+    unsafe { clock_subscribe_instant(when) }
+}
+
+impl InputStream {
+    /// Up to `len` bytes; an empty chunk when none are ready yet.
+    pub fn read(self, len: u64) -> Result<Vec<u8>, StreamError> {
+        let mut ret = ReturnArea::new();
+        unsafe { input_stream_read(self, len, ret.ptr()) };
+        if ret.byte(0) != 0 {
+            return Err(ret.stream_result(4).err().unwrap_or(StreamError::Closed));
+        }
+        let chunk: &[u8] = ret.list(4);
+        // Owned, so that dropping the chunk hands its memory back before the next read.
+        Ok(if chunk.is_empty() { Vec::new() } else { unsafe { Vec::from_raw_parts(chunk.as_ptr().cast_mut(), chunk.len(), chunk.len()) } })
+    }
+
+    pub fn subscribe(self) -> Pollable {
+        unsafe { input_stream_subscribe(self) }
+    }
+}
+
+impl OutputStream {
+    /// Takes over a stream opened through the generated bindings (the command's stdout, stderr).
+    #[cfg(feature = "cli")]
+    pub fn from_handle(handle: u32) -> OutputStream {
+        OutputStream(handle as i32)
+    }
+
+    pub fn check_write(self) -> Result<u64, StreamError> {
+        let mut ret = ReturnArea::new();
+        unsafe { output_stream_check_write(self, ret.ptr()) };
+        ret.stream_result(8).map(|()| ret.u64(8))
+    }
+
+    pub fn write(self, bytes: &[u8]) -> Result<(), StreamError> {
+        let mut ret = ReturnArea::new();
+        unsafe { output_stream_write(self, bytes.as_ptr(), bytes.len(), ret.ptr()) };
+        ret.stream_result(4)
+    }
+
+    pub fn flush(self) -> Result<(), StreamError> {
+        let mut ret = ReturnArea::new();
+        unsafe { output_stream_flush(self, ret.ptr()) };
+        ret.stream_result(4)
+    }
+
+    pub fn subscribe(self) -> Pollable {
+        unsafe { output_stream_subscribe(self) }
+    }
+
+    pub fn drop(self) {
+        unsafe { output_stream_drop(self) }
+    }
+}
+
+/// One `tuple<field-name, field-value>` as the canonical ABI lays it out.
+#[repr(C)]
+pub struct Header<'a> {
+    name: *const u8,
+    name_len: usize,
+    value: *const u8,
+    value_len: usize,
+    _borrows: core::marker::PhantomData<&'a [u8]>,
+}
+
+impl<'a> Header<'a> {
+    pub fn new(name: &'a str, value: &'a [u8]) -> Header<'a> {
+        Header { name: name.as_ptr(), name_len: name.len(), value: value.as_ptr(), value_len: value.len(), _borrows: core::marker::PhantomData }
+    }
+}
+
+impl Fields {
+    /// `fields.from-list`: fails when the host refuses a name or a value (or forbids the header).
+    pub fn from_list(headers: &[Header]) -> Result<Fields, ()> {
+        let mut ret = ReturnArea::new();
+        unsafe { fields_from_list(headers.as_ptr(), headers.len(), ret.ptr()) };
+        ret.handle().map(Fields)
+    }
+
+    /// The first value of the header `name`, if it is present.
+    pub fn first(self, name: &str) -> Option<&'static [u8]> {
+        let mut ret = ReturnArea::new();
+        unsafe { fields_get(self, name.as_ptr(), name.len(), ret.ptr()) };
+        let values: &[[i32; 2]] = ret.list(0);
+        let &[ptr, len] = values.first()?;
+        Some(if len == 0 { &[] } else { unsafe { core::slice::from_raw_parts(ptr as usize as *const u8, len as usize) } })
+    }
+}
+
+impl IncomingBody {
+    pub fn stream(self) -> Result<InputStream, ()> {
+        let mut ret = ReturnArea::new();
+        unsafe { incoming_body_stream(self, ret.ptr()) };
+        ret.handle().map(InputStream)
+    }
+}
+
+impl OutgoingBody {
+    pub fn write(self) -> Result<OutputStream, ()> {
+        let mut ret = ReturnArea::new();
+        unsafe { outgoing_body_write(self, ret.ptr()) };
+        ret.handle().map(OutputStream)
+    }
+
+    /// Drops the body unfinished: the host then knows the body is incomplete and fails the request.
+    pub fn abandon(self) {
+        unsafe { outgoing_body_drop(self) }
+    }
+
+    /// `outgoing-body.finish` without trailers.
+    pub fn finish(self) -> Result<(), ErrorCase> {
+        let mut ret = ReturnArea::new();
+        unsafe { outgoing_body_finish(self, 0, 0, ret.ptr()) };
+        match ret.byte(0) {
+            0 => Ok(()),
+            _ => Err(ret.byte(8)),
+        }
+    }
+}
+
