@@ -121,23 +121,18 @@ impl Config {
 impl Upstream {
     /// Parses an `http://` or `https://` URL. A fragment is dropped, as HTTP clients do.
     pub fn parse(url: &str) -> Result<Upstream, &'static str> {
-        let url = url.trim_ascii();
-        let (scheme, rest) = if let Some(rest) = strip_prefix_ignore_case(url, "https://") {
-            (Scheme::Https, rest)
-        } else if let Some(rest) = strip_prefix_ignore_case(url, "http://") {
-            (Scheme::Http, rest)
-        } else {
-            return Err("must start with http:// or https://");
+        let (scheme, rest) = match text::split_once(url.trim_ascii(), b':') {
+            Some((name, rest)) if name.eq_ignore_ascii_case("https") => (Scheme::Https, rest),
+            Some((name, rest)) if name.eq_ignore_ascii_case("http") => (Scheme::Http, rest),
+            _ => return Err("must start with http:// or https://"),
         };
+        let rest = text::strip_ascii_prefix(rest, "//").ok_or("must start with http:// or https://")?;
         let rest = text::split(rest, b'#').next().unwrap_or("");
-        let (authority, path_and_query) = match rest.bytes().position(|b| b == b'/' || b == b'?') {
-            Some(at) => (rest.get(..at).unwrap_or(""), rest.get(at..).unwrap_or("")),
-            None => (rest, ""),
-        };
+        let (authority, path_and_query) = text::split_before(rest, |b| b == b'/' || b == b'?').unwrap_or((rest, ""));
         if authority.is_empty() {
             return Err("has no host");
         }
-        if authority.bytes().any(|b| b == b'@') {
+        if authority.contains('@') {
             return Err("must not carry user:password@; send credentials with RELAY_UPSTREAM_HEADERS");
         }
         if !authority.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':' | b'[' | b']' | b'%')) {
@@ -151,32 +146,20 @@ impl Upstream {
         if path_and_query.bytes().any(|b| b <= b' ' || b == 0x7f) {
             return Err("has spaces or control characters in its path");
         }
-        let path_and_query = match path_and_query.strip_prefix('?') {
-            Some(_) => {
-                let mut with_slash = String::from("/");
-                with_slash.push_str(path_and_query);
-                with_slash
-            }
-            None if path_and_query.is_empty() => String::from("/"),
-            None => path_and_query.to_string(),
-        };
-        Ok(Upstream { scheme, authority: authority.to_string(), path_and_query })
-    }
-}
-
-fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = text.get(..prefix.len())?;
-    if head.eq_ignore_ascii_case(prefix) {
-        text.get(prefix.len()..)
-    } else {
-        None
+        // wasi:http wants a path that starts with `/`: `http://h?q` asks for `/?q`.
+        let mut path = String::new();
+        if !path_and_query.starts_with('/') {
+            path.push_str("/");
+        }
+        path.push_str(path_and_query);
+        Ok(Upstream { scheme, authority: String::from(authority), path_and_query: path })
     }
 }
 
 /// The port of `host:port` or `[v6]:port`, if one is written.
 fn port_of(authority: &str) -> Option<&str> {
-    let after_host = authority.bytes().rposition(|b| b == b']').and_then(|at| authority.get(at + 1..)).unwrap_or(authority);
-    after_host.bytes().rposition(|b| b == b':').and_then(|at| after_host.get(at + 1..))
+    let after_host = text::rsplit_once(authority, b']').map_or(authority, |(_, after)| after);
+    text::rsplit_once(after_host, b':').map(|(_, port)| port)
 }
 
 /// An HTTP method is a token (RFC 9110); it is sent as written, so `post` stays `post`.

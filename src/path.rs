@@ -75,20 +75,20 @@ impl Segment {
 }
 
 fn unescape_pointer_token(token: &str) -> Result<String, PathError> {
-    let mut out = String::with_capacity(token.len());
-    let mut chars = token.chars();
-    while let Some(c) = chars.next() {
-        if c != '~' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('0') => out.push('~'),
-            Some('1') => out.push('/'),
-            _ => return Err(PathError::InvalidPointerEscape),
-        }
+    let mut out = Vec::with_capacity(token.len());
+    let mut bytes = token.bytes();
+    while let Some(b) = bytes.next() {
+        out.push(match (b, b == b'~') {
+            (_, false) => b,
+            _ => match bytes.next() {
+                Some(b'0') => b'~',
+                Some(b'1') => b'/',
+                _ => return Err(PathError::InvalidPointerEscape),
+            },
+        });
     }
-    Ok(out)
+    // Only ASCII sequences were replaced by ASCII bytes, so the text is still UTF-8.
+    Ok(unsafe { String::from_utf8_unchecked(out) })
 }
 
 /// `0` or a digit string without a leading zero that fits in a `u32`.

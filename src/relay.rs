@@ -6,7 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::config::Job;
-use crate::text::{parse_u64, push_u64};
+use crate::text::push_u64;
 use crate::error::RelayError;
 use crate::field::Field;
 use crate::json::{write_string, Scanner};
@@ -40,11 +40,6 @@ pub fn check_status(status: u16) -> Result<(), RelayError> {
     }
 }
 
-/// Parses a `content-length` value; `None` when absent or malformed (the body is then counted).
-pub fn parse_content_length(value: &[u8]) -> Option<u64> {
-    parse_u64(value)
-}
-
 /// Collects a request body up to `limit` bytes.
 pub struct BodyCollector {
     body: Vec<u8>,
@@ -52,14 +47,8 @@ pub struct BodyCollector {
 }
 
 impl BodyCollector {
-    /// `declared` is the request's `content-length`, if it gave one: a body that announces more
-    /// than the limit is refused before it is read.
-    pub fn new(limit: u64, declared: Option<u64>) -> Result<BodyCollector, RelayError> {
-        match declared {
-            Some(length) if length > limit => Err(RelayError::BodyTooLarge { limit }),
-            Some(length) => Ok(BodyCollector { body: Vec::with_capacity(length as usize), limit }),
-            None => Ok(BodyCollector { body: Vec::new(), limit }),
-        }
+    pub fn new(limit: u64) -> BodyCollector {
+        BodyCollector { body: Vec::new(), limit }
     }
 
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), RelayError> {
@@ -86,11 +75,8 @@ pub struct Projection<'p> {
 }
 
 impl<'p> Projection<'p> {
-    pub fn new(paths: &'p [&'p Path], limit: u64, declared: Option<u64>) -> Result<Projection<'p>, RelayError> {
-        if declared.is_some_and(|length| length > limit) {
-            return Err(RelayError::UpstreamTooLarge { limit });
-        }
-        Ok(Projection { scanner: Scanner::new(paths), limit })
+    pub fn new(paths: &'p [&'p Path], limit: u64) -> Projection<'p> {
+        Projection { scanner: Scanner::new(paths), limit }
     }
 
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), RelayError> {
@@ -174,28 +160,26 @@ mod tests {
 
     #[test]
     fn request_bodies_are_limited_and_validated() {
-        assert_eq!(BodyCollector::new(4, Some(5)).err(), Some(RelayError::BodyTooLarge { limit: 4 }));
-        let mut body = BodyCollector::new(4, None).unwrap();
+        let mut body = BodyCollector::new(4);
         body.push(b"[1,").unwrap();
         assert_eq!(body.push(b"23]"), Err(RelayError::BodyTooLarge { limit: 4 }));
-        let mut body = BodyCollector::new(4, None).unwrap();
+        let mut body = BodyCollector::new(4);
         body.push(b"[1,").unwrap();
         assert!(matches!(body.finish(), Err(RelayError::InvalidJson(e)) if e.kind == JsonErrorKind::UnexpectedEnd));
-        assert_eq!(BodyCollector::new(4, Some(0)).unwrap().finish(), Ok(vec![]));
+        assert_eq!(BodyCollector::new(4).finish(), Ok(vec![]));
     }
 
     #[test]
     fn upstream_bodies_are_limited_and_projected() {
         let path = Path::parse("a").unwrap();
         let paths = vec![&path];
-        assert_eq!(Projection::new(&paths, 8, Some(9)).err(), Some(RelayError::UpstreamTooLarge { limit: 8 }));
-        let mut projection = Projection::new(&paths, 8, None).unwrap();
+        let mut projection = Projection::new(&paths, 8);
         projection.push(b"{\"a\":").unwrap();
         assert_eq!(projection.push(b"1234"), Err(RelayError::UpstreamTooLarge { limit: 8 }));
-        let mut projection = Projection::new(&paths, 8, None).unwrap();
+        let mut projection = Projection::new(&paths, 8);
         projection.push(b"{\"a\":1}").unwrap();
         assert_eq!(projection.finish(), Ok(vec![Some(b"1".to_vec())]));
-        let empty = Projection::new(&paths, 8, None).unwrap().finish();
+        let empty = Projection::new(&paths, 8).finish();
         assert!(matches!(empty, Err(RelayError::UpstreamInvalidJson(_))));
     }
 

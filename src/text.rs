@@ -16,9 +16,8 @@ pub fn push_u64(text: &mut String, mut value: u64) {
             break;
         }
     }
-    for &d in digits.get(start..).unwrap_or(&[]) {
-        text.push(char::from(d));
-    }
+    // ASCII digits keep the string UTF-8.
+    unsafe { text.as_mut_vec() }.extend_from_slice(digits.get(start..).unwrap_or(&[]));
 }
 
 /// Parses ASCII digits, with spaces or tabs around them, into a `u64`; `None` for anything else,
@@ -38,8 +37,35 @@ pub fn parse_u64(text: &[u8]) -> Option<u64> {
 
 /// `text` split at the first `separator` (an ASCII byte), without it.
 pub fn split_once(text: &str, separator: u8) -> Option<(&str, &str)> {
-    let at = text.bytes().position(|b| b == separator)?;
-    Some((text.get(..at)?, text.get(at + 1..)?))
+    let (head, tail) = split_before(text, |b| b == separator)?;
+    Some((head, unsafe { split_at_ascii(tail, 1) }.1))
+}
+
+/// `text` split before the first ASCII byte that `is_separator` accepts (`None` without one).
+pub fn split_before(text: &str, is_separator: impl Fn(u8) -> bool) -> Option<(&str, &str)> {
+    let at = text.bytes().position(|b| b.is_ascii() && is_separator(b))?;
+    Some(unsafe { split_at_ascii(text, at) })
+}
+
+/// `text` split at the last `separator` (an ASCII byte), without it.
+pub fn rsplit_once(text: &str, separator: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().rposition(|b| b.is_ascii() && b == separator)?;
+    let (head, tail) = unsafe { split_at_ascii(text, at) };
+    Some((head, unsafe { split_at_ascii(tail, 1) }.1))
+}
+
+/// `text` without `prefix`, an ASCII string, when it starts with it.
+pub fn strip_ascii_prefix<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    if !prefix.is_ascii() || !text.as_bytes().starts_with(prefix.as_bytes()) {
+        return None;
+    }
+    Some(unsafe { split_at_ascii(text, prefix.len()) }.1)
+}
+
+/// Splits `text` before byte `at` without `str::split_at`'s check, whose panic path formats the
+/// string. Safety: `at` is the end of `text` or the index of an ASCII byte (a character boundary).
+unsafe fn split_at_ascii(text: &str, at: usize) -> (&str, &str) {
+    (text.get_unchecked(..at), text.get_unchecked(at..))
 }
 
 /// `text` split at every `separator` (an ASCII byte): `"a,,b"` gives `a`, ``, `b`.

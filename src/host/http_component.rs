@@ -6,7 +6,7 @@ use super::abi::{self, Fields, Header, IncomingRequest, OutgoingResponse, Respon
 use super::outbound::exchange;
 use super::streams::{read_each, write_all};
 use crate::error::RelayError;
-use crate::relay::{parse_content_length, paths_of, write_answer, BodyCollector};
+use crate::relay::{paths_of, write_answer, BodyCollector};
 use crate::text::push_u64;
 
 /// The export the host calls once per request, with the request and the slot for the response.
@@ -38,8 +38,7 @@ fn answer(request: IncomingRequest) -> Result<Vec<u8>, RelayError> {
 }
 
 fn read_body(request: IncomingRequest, limit: u64) -> Result<Vec<u8>, RelayError> {
-    let declared = request.headers().first("content-length").and_then(parse_content_length);
-    let mut collector = BodyCollector::new(limit, declared)?;
+    let mut collector = BodyCollector::new(limit);
     let stream = request.consume().and_then(|body| body.stream()).map_err(|()| broken_request())?;
     read_each(stream, None, |chunk| collector.push(chunk), |_| broken_request())?;
     collector.finish()

@@ -8,7 +8,7 @@ use super::streams::{read_each, write_all, StreamFailure};
 use crate::config::{Job, Scheme};
 use crate::error::RelayError;
 use crate::path::Path;
-use crate::relay::{check_status, framing_headers, parse_content_length, Projection};
+use crate::relay::{check_status, framing_headers, Projection};
 
 /// Sends `body` to the job's upstream and returns the values found at `paths` in its answer.
 pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
@@ -63,8 +63,7 @@ pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Ve
 
 fn project(response: IncomingResponse, paths: &[&Path], job: &Job, timeout_ns: u64) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
     check_status(response.status())?;
-    let declared = response.headers().first("content-length").and_then(parse_content_length);
-    let mut projection = Projection::new(paths, job.max_response_bytes, declared)?;
+    let mut projection = Projection::new(paths, job.max_response_bytes);
     let stream = response
         .consume()
         .and_then(|body| body.stream())

@@ -19,8 +19,6 @@ unsafe extern "C" {
     fn incoming_request_method(request: IncomingRequest, ret: *mut u8);
     #[link_name = "[method]incoming-request.path-with-query"]
     fn incoming_request_path_with_query(request: IncomingRequest, ret: *mut u8);
-    #[link_name = "[method]incoming-request.headers"]
-    fn incoming_request_headers(request: IncomingRequest) -> Fields;
     #[link_name = "[method]incoming-request.consume"]
     fn incoming_request_consume(request: IncomingRequest, ret: *mut u8);
     #[link_name = "[constructor]outgoing-response"]
@@ -60,10 +58,6 @@ impl IncomingRequest {
             return &[];
         }
         ret.list(4)
-    }
-
-    pub fn headers(self) -> Fields {
-        unsafe { incoming_request_headers(self) }
     }
 
     pub fn consume(self) -> Result<IncomingBody, ()> {

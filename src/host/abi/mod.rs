@@ -93,8 +93,6 @@ unsafe extern "C" {
 unsafe extern "C" {
     #[link_name = "[static]fields.from-list"]
     fn fields_from_list(entries: *const Header, len: usize, ret: *mut u8);
-    #[link_name = "[method]fields.get"]
-    fn fields_get(fields: Fields, name: *const u8, len: usize, ret: *mut u8);
     #[link_name = "[method]incoming-body.stream"]
     fn incoming_body_stream(body: IncomingBody, ret: *mut u8);
     #[link_name = "[method]outgoing-body.write"]
@@ -257,15 +255,6 @@ impl Fields {
         let mut ret = ReturnArea::new();
         unsafe { fields_from_list(headers.as_ptr(), headers.len(), ret.ptr()) };
         ret.handle().map(Fields)
-    }
-
-    /// The first value of the header `name`, if it is present.
-    pub fn first(self, name: &str) -> Option<&'static [u8]> {
-        let mut ret = ReturnArea::new();
-        unsafe { fields_get(self, name.as_ptr(), name.len(), ret.ptr()) };
-        let values: &[[i32; 2]] = ret.list(0);
-        let &[ptr, len] = values.first()?;
-        Some(if len == 0 { &[] } else { unsafe { core::slice::from_raw_parts(ptr as usize as *const u8, len as usize) } })
     }
 }
 

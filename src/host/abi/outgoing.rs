@@ -62,8 +62,6 @@ unsafe extern "C" {
     fn future_incoming_response_get(future: FutureIncomingResponse, ret: *mut u8);
     #[link_name = "[method]incoming-response.status"]
     fn incoming_response_status(response: IncomingResponse) -> i32;
-    #[link_name = "[method]incoming-response.headers"]
-    fn incoming_response_headers(response: IncomingResponse) -> Fields;
     #[link_name = "[method]incoming-response.consume"]
     fn incoming_response_consume(response: IncomingResponse, ret: *mut u8);
     #[link_name = "http-error-code"]
@@ -147,10 +145,6 @@ impl FutureIncomingResponse {
 impl IncomingResponse {
     pub fn status(self) -> u16 {
         unsafe { incoming_response_status(self) as u16 }
-    }
-
-    pub fn headers(self) -> Fields {
-        unsafe { incoming_response_headers(self) }
     }
 
     pub fn consume(self) -> Result<IncomingBody, ()> {
