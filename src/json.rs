@@ -11,7 +11,7 @@
 
 use alloc::vec::Vec;
 
-use crate::path::Path;
+use crate::path::{Path, Segment};
 
 /// The most paths one scanner follows: one bit each in a `u64` mask.
 pub const MAX_PATHS: usize = 64;
@@ -48,44 +48,255 @@ impl JsonError {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Number {
-    Minus,
-    Zero,
-    Integer,
-    Dot,
-    Fraction,
-    Exponent,
-    ExponentSign,
-    ExponentDigits,
+// Character classes: the bytes the grammar tells apart. `\t`, `\n` and `\r` are whitespace
+// between tokens but control characters inside strings, so they are not `C_SPACE`.
+const C_CTRL: u8 = 0;
+const C_SPACE: u8 = 1;
+const C_WHITE: u8 = 2;
+const C_LCURB: u8 = 3;
+const C_RCURB: u8 = 4;
+const C_LSQRB: u8 = 5;
+const C_RSQRB: u8 = 6;
+const C_COLON: u8 = 7;
+const C_COMMA: u8 = 8;
+const C_QUOTE: u8 = 9;
+const C_BACKS: u8 = 10;
+const C_SLASH: u8 = 11;
+const C_PLUS: u8 = 12;
+const C_MINUS: u8 = 13;
+const C_POINT: u8 = 14;
+const C_ZERO: u8 = 15;
+const C_DIGIT: u8 = 16;
+const C_LOW_A: u8 = 17;
+const C_LOW_B: u8 = 18;
+const C_LOW_E: u8 = 19;
+const C_LOW_F: u8 = 20;
+const C_LOW_L: u8 = 21;
+const C_LOW_N: u8 = 22;
+const C_LOW_R: u8 = 23;
+const C_LOW_S: u8 = 24;
+const C_LOW_T: u8 = 25;
+const C_LOW_U: u8 = 26;
+/// The other hex digits: `c`, `d`, `A`-`D`, `F`.
+const C_HEX: u8 = 27;
+const C_UP_E: u8 = 28;
+/// Any other ASCII character.
+const C_ETC: u8 = 29;
+/// A byte of a multi-byte UTF-8 character, checked apart from the table.
+const C_HIGH: u8 = 30;
+const CLASSES: usize = 31;
+
+const fn class_of(b: u8) -> u8 {
+    match b {
+        0x00..=0x08 | 0x0b | 0x0c | 0x0e..=0x1f => C_CTRL,
+        b' ' => C_SPACE,
+        b'\t' | b'\n' | b'\r' => C_WHITE,
+        b'{' => C_LCURB,
+        b'}' => C_RCURB,
+        b'[' => C_LSQRB,
+        b']' => C_RSQRB,
+        b':' => C_COLON,
+        b',' => C_COMMA,
+        b'"' => C_QUOTE,
+        b'\\' => C_BACKS,
+        b'/' => C_SLASH,
+        b'+' => C_PLUS,
+        b'-' => C_MINUS,
+        b'.' => C_POINT,
+        b'0' => C_ZERO,
+        b'1'..=b'9' => C_DIGIT,
+        b'a' => C_LOW_A,
+        b'b' => C_LOW_B,
+        b'e' => C_LOW_E,
+        b'f' => C_LOW_F,
+        b'l' => C_LOW_L,
+        b'n' => C_LOW_N,
+        b'r' => C_LOW_R,
+        b's' => C_LOW_S,
+        b't' => C_LOW_T,
+        b'u' => C_LOW_U,
+        b'c' | b'd' | b'A'..=b'D' | b'F' => C_HEX,
+        b'E' => C_UP_E,
+        0x80..=0xff => C_HIGH,
+        _ => C_ETC,
+    }
 }
 
-#[derive(Clone, Copy, Debug)]
-enum State {
-    /// A value is due: the root, or an object member's value after `:`.
-    Value,
-    /// An array element is due, after `,`.
-    Element,
-    /// After `[`: an element or `]`.
-    ArrayStart,
-    /// After `{`: a key or `}`.
-    ObjectStart,
-    /// After `,` in an object: a key.
-    Key,
-    /// After a key: `:`.
-    Colon,
-    /// After a value inside a container: `,` or the closing bracket.
-    AfterValue,
-    /// After the root value: whitespace only.
-    Done,
-    String { key: bool },
-    Escape { key: bool },
-    Unicode { key: bool, digits: u8, unit: u16 },
-    /// Inside a multi-byte UTF-8 character: `remaining` bytes to come, the next in `low..=high`.
-    Utf8 { key: bool, remaining: u8, low: u8, high: u8 },
-    Number(Number),
-    Literal { word: &'static [u8], matched: u8 },
-}
+/// The class of each ASCII byte; every other byte is `C_HIGH`.
+static CLASS: [u8; 128] = {
+    let mut table = [0; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = class_of(b as u8);
+        b += 1;
+    }
+    table
+};
+
+// States. The structural ones say what may come next; the others are inside a token.
+/// A value is due: the root, after `:`, or after `,` in an array.
+const VA: u8 = 0;
+/// After `[`: a value or `]`.
+const AR: u8 = 1;
+/// After `{`: a key or `}`.
+const OB: u8 = 2;
+/// After `,` in an object: a key.
+const KE: u8 = 3;
+/// After a key: `:`.
+const CO: u8 = 4;
+/// After a value: `,` or a closing bracket inside a container, nothing more at the root.
+const OK: u8 = 5;
+/// In a string, after `\`, after `\u` and one to three hex digits.
+const ST: u8 = 6;
+const ES: u8 = 7;
+const U1: u8 = 8;
+const U2: u8 = 9;
+const U3: u8 = 10;
+const U4: u8 = 11;
+/// A number: after `-`, `0`, other integer digits, `.`, fraction digits, `e`, its sign, its digits.
+const MI: u8 = 12;
+const ZE: u8 = 13;
+const IN: u8 = 14;
+const FR: u8 = 15;
+const FS: u8 = 16;
+const E1: u8 = 17;
+const E2: u8 = 18;
+const E3: u8 = 19;
+/// Inside `true`, `false` and `null`, by letters read.
+const T1: u8 = 20;
+const T2: u8 = 21;
+const T3: u8 = 22;
+const F1: u8 = 23;
+const F2: u8 = 24;
+const F3: u8 = 25;
+const F4: u8 = 26;
+const N1: u8 = 27;
+const N2: u8 = 28;
+const N3: u8 = 29;
+const STATES: usize = 30;
+
+// What the table answers besides a next state: the bytes that move through the container stack
+// or the path, which the scanner handles in code.
+const OPEN_OBJECT: u8 = 0xf0;
+const OPEN_ARRAY: u8 = 0xf1;
+const CLOSE_OBJECT: u8 = 0xf2;
+const CLOSE_ARRAY: u8 = 0xf3;
+const COMMA: u8 = 0xf4;
+const COLON: u8 = 0xf5;
+/// A quote: a string value or a key starts, or a string ends.
+const QUOTE: u8 = 0xf6;
+const ERROR: u8 = 0xff;
+
+/// The grammar of RFC 8259 as `TRANSITIONS[state][class]`, after Douglas Crockford's JSON_checker.
+static TRANSITIONS: [[u8; CLASSES]; STATES] = {
+    let mut t = [[ERROR; CLASSES]; STATES];
+    let structural = [VA, AR, OB, KE, CO, OK];
+    let mut i = 0;
+    while i < structural.len() {
+        t[structural[i] as usize][C_SPACE as usize] = structural[i];
+        t[structural[i] as usize][C_WHITE as usize] = structural[i];
+        i += 1;
+    }
+    let mut s = VA as usize;
+    while s <= AR as usize {
+        t[s][C_LCURB as usize] = OPEN_OBJECT;
+        t[s][C_LSQRB as usize] = OPEN_ARRAY;
+        t[s][C_QUOTE as usize] = QUOTE;
+        t[s][C_MINUS as usize] = MI;
+        t[s][C_ZERO as usize] = ZE;
+        t[s][C_DIGIT as usize] = IN;
+        t[s][C_LOW_T as usize] = T1;
+        t[s][C_LOW_F as usize] = F1;
+        t[s][C_LOW_N as usize] = N1;
+        s += 1;
+    }
+    t[AR as usize][C_RSQRB as usize] = CLOSE_ARRAY;
+    t[OB as usize][C_QUOTE as usize] = QUOTE;
+    t[OB as usize][C_RCURB as usize] = CLOSE_OBJECT;
+    t[KE as usize][C_QUOTE as usize] = QUOTE;
+    t[CO as usize][C_COLON as usize] = COLON;
+    // After a value, and after a number that may end here.
+    let after_value = [OK, ZE, IN, FS, E3];
+    i = 0;
+    while i < after_value.len() {
+        let s = after_value[i] as usize;
+        t[s][C_SPACE as usize] = OK;
+        t[s][C_WHITE as usize] = OK;
+        t[s][C_COMMA as usize] = COMMA;
+        t[s][C_RCURB as usize] = CLOSE_OBJECT;
+        t[s][C_RSQRB as usize] = CLOSE_ARRAY;
+        i += 1;
+    }
+    // Strings take every character but controls; `"` ends them and `\` escapes.
+    let mut c = C_SPACE as usize;
+    while c < CLASSES {
+        t[ST as usize][c] = ST;
+        c += 1;
+    }
+    t[ST as usize][C_WHITE as usize] = ERROR;
+    t[ST as usize][C_QUOTE as usize] = QUOTE;
+    t[ST as usize][C_BACKS as usize] = ES;
+    let escapes = [C_QUOTE, C_BACKS, C_SLASH, C_LOW_B, C_LOW_F, C_LOW_N, C_LOW_R, C_LOW_T];
+    i = 0;
+    while i < escapes.len() {
+        t[ES as usize][escapes[i] as usize] = ST;
+        i += 1;
+    }
+    t[ES as usize][C_LOW_U as usize] = U1;
+    let hex = [C_ZERO, C_DIGIT, C_LOW_A, C_LOW_B, C_LOW_E, C_LOW_F, C_HEX, C_UP_E];
+    i = 0;
+    while i < hex.len() {
+        let c = hex[i] as usize;
+        t[U1 as usize][c] = U2;
+        t[U2 as usize][c] = U3;
+        t[U3 as usize][c] = U4;
+        t[U4 as usize][c] = ST;
+        i += 1;
+    }
+    // Numbers: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+    t[MI as usize][C_ZERO as usize] = ZE;
+    t[MI as usize][C_DIGIT as usize] = IN;
+    t[IN as usize][C_ZERO as usize] = IN;
+    t[IN as usize][C_DIGIT as usize] = IN;
+    let fraction_or_exponent = [ZE, IN];
+    i = 0;
+    while i < fraction_or_exponent.len() {
+        t[fraction_or_exponent[i] as usize][C_POINT as usize] = FR;
+        i += 1;
+    }
+    let digits = [C_ZERO, C_DIGIT];
+    i = 0;
+    while i < digits.len() {
+        let c = digits[i] as usize;
+        t[FR as usize][c] = FS;
+        t[FS as usize][c] = FS;
+        t[E1 as usize][c] = E3;
+        t[E2 as usize][c] = E3;
+        t[E3 as usize][c] = E3;
+        i += 1;
+    }
+    let before_exponent = [ZE, IN, FS];
+    i = 0;
+    while i < before_exponent.len() {
+        t[before_exponent[i] as usize][C_LOW_E as usize] = E1;
+        t[before_exponent[i] as usize][C_UP_E as usize] = E1;
+        i += 1;
+    }
+    t[E1 as usize][C_PLUS as usize] = E2;
+    t[E1 as usize][C_MINUS as usize] = E2;
+    // Literals.
+    t[T1 as usize][C_LOW_R as usize] = T2;
+    t[T2 as usize][C_LOW_U as usize] = T3;
+    t[T3 as usize][C_LOW_E as usize] = OK;
+    t[F1 as usize][C_LOW_A as usize] = F2;
+    t[F2 as usize][C_LOW_L as usize] = F3;
+    t[F3 as usize][C_LOW_S as usize] = F4;
+    t[F4 as usize][C_LOW_E as usize] = OK;
+    t[N1 as usize][C_LOW_U as usize] = N2;
+    t[N2 as usize][C_LOW_L as usize] = N3;
+    t[N3 as usize][C_LOW_L as usize] = OK;
+    t
+};
 
 /// One bit per open container: set for an object, clear for an array.
 struct ContainerStack {
@@ -99,39 +310,51 @@ impl ContainerStack {
         if word == self.words.len() {
             self.words.push(0);
         }
-        if is_object {
-            self.words[word] |= 1 << bit;
-        } else {
-            self.words[word] &= !(1 << bit);
+        if let Some(word) = self.words.get_mut(word) {
+            *word = *word & !(1 << bit) | u64::from(is_object) << bit;
         }
         self.len += 1;
     }
 
     fn top_is_object(&self) -> Option<bool> {
         let top = self.len.checked_sub(1)?;
-        Some(self.words[top / 64] & (1 << (top % 64)) != 0)
+        Some(self.words.get(top / 64)? & (1 << (top % 64)) != 0)
     }
+}
+
+/// What the scanner knows about one depth of the document, up to the longest path.
+#[derive(Clone, Copy, Default)]
+struct Level {
+    /// Paths with at least this many segments, and with exactly this many.
+    reaching: u64,
+    ending: u64,
+    /// Paths whose segments so far lead to the value now open at this depth.
+    live: u64,
+    /// The index of the current element, when the container at this depth is an array.
+    index: u32,
 }
 
 /// Validates a JSON document fed in chunks and captures the values at the given paths.
 pub struct Scanner<'p> {
     paths: &'p [&'p Path],
-    state: State,
+    state: u8,
     containers: ContainerStack,
+    levels: Vec<Level>,
     offset: u64,
-    /// `live[d]`: paths whose first `d` segments lead to the value now open at depth `d`.
-    live: Vec<u64>,
-    /// `reaching[d]`: paths with at least `d` segments; `ending[d]`: paths with exactly `d`.
-    reaching: Vec<u64>,
-    ending: Vec<u64>,
-    /// `next_index[d]`: index of the current element of the array at depth `d`.
-    next_index: Vec<u32>,
+    /// Inside a string: whether it is a key, the UTF-8 bytes still due and the range of the next.
+    in_key: bool,
+    utf8_remaining: u8,
+    utf8_low: u8,
+    utf8_high: u8,
+    /// The `\uXXXX` code unit being read.
+    unit: u16,
     /// Paths whose segment still matches the key being read, and how many bytes of it matched.
     key_candidates: u64,
     key_matched: usize,
     high_surrogate: Option<u16>,
-    /// Paths whose value is being copied right now.
+    /// Paths whose value is being copied, and where in the current chunk each value's bytes start.
     capturing: u64,
+    capture_from: [usize; MAX_PATHS],
     captures: Vec<Option<Vec<u8>>>,
 }
 
@@ -140,42 +363,36 @@ impl<'p> Scanner<'p> {
     pub fn new(paths: &'p [&'p Path]) -> Scanner<'p> {
         let paths = paths.get(..MAX_PATHS).unwrap_or(paths);
         let deepest = paths.iter().map(|p| p.segments.len()).max().unwrap_or(0);
-        let mut reaching = Vec::new();
-        let mut ending = Vec::new();
-        for depth in 0..=deepest {
-            let mut reach = 0u64;
-            let mut end = 0u64;
-            for (i, path) in paths.iter().enumerate() {
-                if path.segments.len() >= depth {
-                    reach |= 1 << i;
-                }
-                if path.segments.len() == depth {
-                    end |= 1 << i;
-                }
+        let mut levels = Vec::new();
+        levels.resize(deepest + 1, Level::default());
+        for (i, path) in paths.iter().enumerate() {
+            let length = path.segments.len();
+            for (depth, level) in levels.iter_mut().enumerate() {
+                level.reaching |= u64::from(length >= depth) << i;
+                level.ending |= u64::from(length == depth) << i;
             }
-            reaching.push(reach);
-            ending.push(end);
         }
-        let mut live = Vec::new();
-        live.resize(deepest + 1, 0);
-        live[0] = reaching[0];
-        let mut next_index = Vec::new();
-        next_index.resize(deepest, 0);
+        if let Some(root) = levels.first_mut() {
+            root.live = root.reaching;
+        }
         let mut captures = Vec::new();
         captures.resize(paths.len(), None);
         Scanner {
             paths,
-            state: State::Value,
+            state: VA,
             containers: ContainerStack { words: Vec::new(), len: 0 },
+            levels,
             offset: 0,
-            live,
-            reaching,
-            ending,
-            next_index,
+            in_key: false,
+            utf8_remaining: 0,
+            utf8_low: 0,
+            utf8_high: 0,
+            unit: 0,
             key_candidates: 0,
             key_matched: 0,
             high_surrogate: None,
             capturing: 0,
+            capture_from: [0; MAX_PATHS],
             captures,
         }
     }
@@ -186,12 +403,14 @@ impl<'p> Scanner<'p> {
     }
 
     pub fn feed(&mut self, chunk: &[u8]) -> Result<(), JsonError> {
-        for &b in chunk {
-            if let Err(kind) = self.step(b) {
-                return Err(JsonError { kind, offset: self.offset });
+        for (at, &b) in chunk.iter().enumerate() {
+            if let Err(kind) = self.step(chunk, at, b) {
+                return Err(JsonError { kind, offset: self.offset + at as u64 });
             }
-            self.offset += 1;
         }
+        // The values still open go on in the next chunk.
+        self.copy_captured(self.capturing, chunk, chunk.len());
+        self.offset += chunk.len() as u64;
         Ok(())
     }
 
@@ -199,289 +418,205 @@ impl<'p> Scanner<'p> {
     /// [`Scanner::new`], `None` where the path matched nothing.
     pub fn finish(mut self) -> Result<Vec<Option<Vec<u8>>>, JsonError> {
         match self.state {
-            State::Done => {}
-            State::Number(Number::Zero | Number::Integer | Number::Fraction | Number::ExponentDigits)
-                if self.containers.len == 0 =>
-            {
-                self.end_scalar();
-            }
+            OK if self.containers.len == 0 => {}
+            ZE | IN | FS | E3 if self.containers.len == 0 => self.end_value(&[], 0),
             _ => return Err(JsonError { kind: JsonErrorKind::UnexpectedEnd, offset: self.offset }),
         }
         Ok(self.captures)
     }
 
-    fn step(&mut self, b: u8) -> Result<(), JsonErrorKind> {
-        match self.state {
-            State::Value | State::Element | State::ArrayStart => self.value_start(b),
-            State::Number(number) => self.number(number, b),
-            _ => {
-                self.emit(b);
-                self.structural_or_string(b)
-            }
+    /// Takes byte `b`, found at `chunk[at]`.
+    fn step(&mut self, chunk: &[u8], at: usize, b: u8) -> Result<(), JsonErrorKind> {
+        let state = self.state;
+        if self.utf8_remaining > 0 || (state == ST && b >= 0x80) {
+            return self.utf8_byte(b);
         }
-    }
-
-    fn value_start(&mut self, b: u8) -> Result<(), JsonErrorKind> {
-        if is_whitespace(b) {
-            self.emit(b);
-            return Ok(());
+        let class = CLASS.get(usize::from(b)).copied().unwrap_or(C_HIGH);
+        let mut next = TRANSITIONS[usize::from(state)][usize::from(class)];
+        if next == ERROR {
+            return Err(self.error_at(state));
         }
-        if let State::ArrayStart = self.state {
-            if b == b']' {
-                self.emit(b);
-                return self.close(false);
-            }
+        if matches!(state, ZE | IN | FS | E3) && !matches!(next, ZE..=E3) {
+            // The number ended with the previous byte.
+            self.end_value(chunk, at);
         }
-        if let State::Element | State::ArrayStart = self.state {
-            self.enter_element();
+        if matches!(state, VA | AR) && !matches!(class, C_SPACE | C_WHITE) && next != CLOSE_ARRAY {
+            self.begin_value(at);
         }
-        self.begin_value();
-        self.emit(b);
-        self.state = match b {
-            b'{' => {
-                self.containers.push(true);
-                State::ObjectStart
-            }
-            b'[' => {
-                let depth = self.containers.len;
-                self.containers.push(false);
-                if let Some(index) = self.next_index.get_mut(depth) {
-                    *index = 0;
+        match next {
+            OPEN_OBJECT | OPEN_ARRAY => {
+                let is_object = next == OPEN_OBJECT;
+                if let Some(level) = self.levels.get_mut(self.containers.len) {
+                    level.index = 0;
                 }
-                State::ArrayStart
+                self.containers.push(is_object);
+                next = if is_object { OB } else { AR };
             }
-            b'"' => State::String { key: false },
-            b'-' => State::Number(Number::Minus),
-            b'0' => State::Number(Number::Zero),
-            b'1'..=b'9' => State::Number(Number::Integer),
-            b't' => State::Literal { word: b"true", matched: 1 },
-            b'f' => State::Literal { word: b"false", matched: 1 },
-            b'n' => State::Literal { word: b"null", matched: 1 },
-            _ => return Err(JsonErrorKind::UnexpectedByte),
-        };
+            CLOSE_OBJECT | CLOSE_ARRAY => {
+                match self.containers.top_is_object() {
+                    None => return Err(JsonErrorKind::TrailingData),
+                    Some(is_object) if is_object != (next == CLOSE_OBJECT) => return Err(JsonErrorKind::UnexpectedByte),
+                    Some(_) => {}
+                }
+                self.containers.len -= 1;
+                self.end_value(chunk, at + 1);
+                next = OK;
+            }
+            COMMA => {
+                next = match self.containers.top_is_object() {
+                    None => return Err(JsonErrorKind::TrailingData),
+                    Some(true) => KE,
+                    Some(false) => {
+                        if let Some(level) = self.levels.get_mut(self.containers.len - 1) {
+                            level.index = level.index.saturating_add(1);
+                        }
+                        VA
+                    }
+                };
+            }
+            COLON => next = VA,
+            QUOTE if state == ST => {
+                if self.in_key {
+                    self.end_key();
+                    next = CO;
+                } else {
+                    self.end_value(chunk, at + 1);
+                    next = OK;
+                }
+            }
+            QUOTE => {
+                self.in_key = matches!(state, OB | KE);
+                if self.in_key {
+                    self.begin_key();
+                }
+                next = ST;
+            }
+            ST if state == ST => self.key_byte(b),
+            ST if state == ES => self.key_byte(match b {
+                b'b' => 0x08,
+                b'f' => 0x0c,
+                b'n' => b'\n',
+                b'r' => b'\r',
+                b't' => b'\t',
+                other => other,
+            }),
+            U1 => self.unit = 0,
+            OK if matches!(state, T3 | F4 | N3) => self.end_value(chunk, at + 1),
+            _ => {}
+        }
+        if matches!(state, U1..=U4) {
+            self.unit = self.unit << 4 | u16::from(hex_value(b).unwrap_or(0));
+            if state == U4 {
+                self.key_unit(self.unit);
+            }
+        }
+        self.state = next;
         Ok(())
     }
 
-    fn number(&mut self, number: Number, b: u8) -> Result<(), JsonErrorKind> {
-        let next = match (number, b) {
-            (Number::Minus, b'0') => Some(Number::Zero),
-            (Number::Minus, b'1'..=b'9') => Some(Number::Integer),
-            (Number::Integer, b'0'..=b'9') => Some(Number::Integer),
-            (Number::Zero | Number::Integer, b'.') => Some(Number::Dot),
-            (Number::Dot | Number::Fraction, b'0'..=b'9') => Some(Number::Fraction),
-            (Number::Zero | Number::Integer | Number::Fraction, b'e' | b'E') => Some(Number::Exponent),
-            (Number::Exponent, b'+' | b'-') => Some(Number::ExponentSign),
-            (Number::Exponent | Number::ExponentSign | Number::ExponentDigits, b'0'..=b'9') => {
-                Some(Number::ExponentDigits)
-            }
-            _ => None,
-        };
-        if let Some(next) = next {
-            self.emit(b);
-            self.state = State::Number(next);
-            return Ok(());
-        }
-        match number {
-            Number::Zero | Number::Integer | Number::Fraction | Number::ExponentDigits => {
-                // The number ended one byte ago; this byte belongs to whatever follows it.
-                self.end_scalar();
-                self.step(b)
-            }
-            _ => Err(JsonErrorKind::InvalidNumber),
+    /// Why `state` refuses the byte it was given.
+    fn error_at(&self, state: u8) -> JsonErrorKind {
+        match state {
+            ST => JsonErrorKind::ControlCharacterInString,
+            ES..=U4 => JsonErrorKind::InvalidEscape,
+            MI | FR | E1 | E2 => JsonErrorKind::InvalidNumber,
+            // A number that can end here has ended, and what follows is refused after it.
+            OK | ZE | IN | FS | E3 if self.containers.len == 0 => JsonErrorKind::TrailingData,
+            _ => JsonErrorKind::UnexpectedByte,
         }
     }
 
-    fn structural_or_string(&mut self, b: u8) -> Result<(), JsonErrorKind> {
-        match self.state {
-            State::ObjectStart | State::Key if is_whitespace(b) => {}
-            State::ObjectStart if b == b'}' => return self.close(true),
-            State::ObjectStart | State::Key if b == b'"' => {
-                self.begin_key();
-                self.state = State::String { key: true };
+    /// A byte of a multi-byte character inside a string, checked against RFC 3629's table of
+    /// well-formed sequences: no overlongs, no surrogates, nothing above U+10FFFF.
+    fn utf8_byte(&mut self, b: u8) -> Result<(), JsonErrorKind> {
+        if self.utf8_remaining > 0 {
+            if b < self.utf8_low || b > self.utf8_high {
+                return Err(JsonErrorKind::InvalidUtf8);
             }
-            State::Colon if is_whitespace(b) => {}
-            State::Colon if b == b':' => self.state = State::Value,
-            State::AfterValue if is_whitespace(b) => {}
-            State::AfterValue if b == b',' => {
-                self.state = if self.containers.top_is_object() == Some(true) {
-                    State::Key
-                } else {
-                    if let Some(index) = self.next_index.get_mut(self.containers.len - 1) {
-                        *index = index.saturating_add(1);
-                    }
-                    State::Element
-                };
-            }
-            State::AfterValue if b == b'}' => return self.close(true),
-            State::AfterValue if b == b']' => return self.close(false),
-            State::Done if is_whitespace(b) => {}
-            State::Done => return Err(JsonErrorKind::TrailingData),
-            State::String { key } => self.string(key, b)?,
-            State::Escape { key } => {
-                let decoded = match b {
-                    b'"' | b'\\' | b'/' => b,
-                    b'b' => 0x08,
-                    b'f' => 0x0c,
-                    b'n' => b'\n',
-                    b'r' => b'\r',
-                    b't' => b'\t',
-                    b'u' => {
-                        self.state = State::Unicode { key, digits: 0, unit: 0 };
-                        return Ok(());
-                    }
-                    _ => return Err(JsonErrorKind::InvalidEscape),
-                };
-                if key {
-                    self.key_byte(decoded);
-                }
-                self.state = State::String { key };
-            }
-            State::Unicode { key, digits, unit } => {
-                let value = hex_value(b).ok_or(JsonErrorKind::InvalidEscape)?;
-                let unit = unit << 4 | u16::from(value);
-                if digits < 3 {
-                    self.state = State::Unicode { key, digits: digits + 1, unit };
-                } else {
-                    if key {
-                        self.key_unit(unit);
-                    }
-                    self.state = State::String { key };
-                }
-            }
-            State::Utf8 { key, remaining, low, high } => {
-                if b < low || b > high {
-                    return Err(JsonErrorKind::InvalidUtf8);
-                }
-                if key {
-                    self.key_byte(b);
-                }
-                self.state = if remaining == 1 {
-                    State::String { key }
-                } else {
-                    State::Utf8 { key, remaining: remaining - 1, low: 0x80, high: 0xbf }
-                };
-            }
-            State::Literal { word, matched } => {
-                if word.get(usize::from(matched)) != Some(&b) {
-                    return Err(JsonErrorKind::UnexpectedByte);
-                }
-                if usize::from(matched) + 1 == word.len() {
-                    self.end_scalar();
-                } else {
-                    self.state = State::Literal { word, matched: matched + 1 };
-                }
-            }
-            _ => return Err(JsonErrorKind::UnexpectedByte),
+            self.utf8_remaining -= 1;
+            (self.utf8_low, self.utf8_high) = (0x80, 0xbf);
+        } else {
+            (self.utf8_remaining, self.utf8_low, self.utf8_high) = match b {
+                0xc2..=0xdf => (1, 0x80, 0xbf),
+                0xe0 => (2, 0xa0, 0xbf),
+                0xe1..=0xec | 0xee..=0xef => (2, 0x80, 0xbf),
+                0xed => (2, 0x80, 0x9f),
+                0xf0 => (3, 0x90, 0xbf),
+                0xf1..=0xf3 => (3, 0x80, 0xbf),
+                0xf4 => (3, 0x80, 0x8f),
+                _ => return Err(JsonErrorKind::InvalidUtf8),
+            };
         }
+        self.key_byte(b);
         Ok(())
     }
 
-    fn string(&mut self, key: bool, b: u8) -> Result<(), JsonErrorKind> {
-        match b {
-            b'"' if key => {
-                self.end_key();
-                self.state = State::Colon;
-            }
-            b'"' => self.end_scalar(),
-            b'\\' => self.state = State::Escape { key },
-            0x00..=0x1f => return Err(JsonErrorKind::ControlCharacterInString),
-            0x20..=0x7f => {
-                if key {
-                    self.key_byte(b);
-                }
-            }
-            _ => {
-                // RFC 3629's table of well-formed sequences: no overlongs, no surrogates, ≤ U+10FFFF.
-                let (remaining, low, high) = match b {
-                    0xc2..=0xdf => (1, 0x80, 0xbf),
-                    0xe0 => (2, 0xa0, 0xbf),
-                    0xe1..=0xec | 0xee..=0xef => (2, 0x80, 0xbf),
-                    0xed => (2, 0x80, 0x9f),
-                    0xf0 => (3, 0x90, 0xbf),
-                    0xf1..=0xf3 => (3, 0x80, 0xbf),
-                    0xf4 => (3, 0x80, 0x8f),
-                    _ => return Err(JsonErrorKind::InvalidUtf8),
-                };
-                if key {
-                    self.key_byte(b);
-                }
-                self.state = State::Utf8 { key, remaining, low, high };
-            }
-        }
-        Ok(())
-    }
-
-    /// Copies a byte into every value being captured.
-    fn emit(&mut self, b: u8) {
-        let mut bits = self.capturing;
-        while bits != 0 {
-            let i = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            if let Some(Some(buffer)) = self.captures.get_mut(i) {
-                buffer.push(b);
-            }
-        }
-    }
-
-    /// A value starts at the current depth: paths that end here begin capturing (afresh, so a
-    /// repeated key keeps its last value).
-    fn begin_value(&mut self) {
+    /// A value starts at `chunk[at]`: the paths that end at its depth start copying it (afresh, so
+    /// that a repeated key keeps its last value).
+    fn begin_value(&mut self, at: usize) {
         let depth = self.containers.len;
-        let (Some(&live), Some(&ending)) = (self.live.get(depth), self.ending.get(depth)) else {
-            return;
-        };
-        let mut bits = live & ending;
+        if self.containers.top_is_object() == Some(false) {
+            self.enter_element(depth);
+        }
+        let Some(level) = self.levels.get(depth) else { return };
+        let mut bits = level.live & level.ending;
         self.capturing |= bits;
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            self.captures[i] = Some(Vec::new());
+            if let (Some(capture), Some(from)) = (self.captures.get_mut(i), self.capture_from.get_mut(i)) {
+                *capture = Some(Vec::new());
+                *from = at;
+            }
         }
     }
 
-    fn end_value(&mut self) {
-        if let Some(&ending) = self.ending.get(self.containers.len) {
-            self.capturing &= !ending;
+    /// The value at the current depth ended before `chunk[end]`.
+    fn end_value(&mut self, chunk: &[u8], end: usize) {
+        let ending = self.levels.get(self.containers.len).map_or(0, |level| level.ending) & self.capturing;
+        self.copy_captured(ending, chunk, end);
+        self.capturing &= !ending;
+    }
+
+    /// Appends to the values of `paths` their bytes of `chunk` up to `end`.
+    fn copy_captured(&mut self, paths: u64, chunk: &[u8], end: usize) {
+        let mut bits = paths;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if let (Some(Some(capture)), Some(from)) = (self.captures.get_mut(i), self.capture_from.get_mut(i)) {
+                capture.extend_from_slice(chunk.get(*from..end).unwrap_or(&[]));
+                *from = 0;
+            }
         }
     }
 
-    fn end_scalar(&mut self) {
-        self.end_value();
-        self.state = if self.containers.len == 0 { State::Done } else { State::AfterValue };
-    }
-
-    fn close(&mut self, is_object: bool) -> Result<(), JsonErrorKind> {
-        if self.containers.top_is_object() != Some(is_object) {
-            return Err(JsonErrorKind::UnexpectedByte);
-        }
-        self.containers.len -= 1;
-        self.end_scalar();
-        Ok(())
-    }
-
-    /// An array element starts: the paths live at it are those whose segment names its index.
-    fn enter_element(&mut self) {
-        let depth = self.containers.len;
-        if depth >= self.live.len() {
-            return;
-        }
-        let index = self.next_index[depth - 1];
-        let mut bits = self.live[depth - 1] & self.reaching[depth];
+    /// An element of the array at `depth - 1` starts: the paths live at it are those whose
+    /// segment names its index.
+    fn enter_element(&mut self, depth: usize) {
+        let (Some(parent), Some(level)) = (self.levels.get(depth - 1).copied(), self.levels.get(depth)) else { return };
+        let mut bits = parent.live & level.reaching;
         let mut live = 0;
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            if self.paths[i].segments[depth - 1].index == Some(index) {
+            if self.segment(i, depth - 1).is_some_and(|segment| segment.index == Some(parent.index)) {
                 live |= 1 << i;
             }
         }
-        self.live[depth] = live;
+        if let Some(level) = self.levels.get_mut(depth) {
+            level.live = live;
+        }
+    }
+
+    fn segment(&self, path: usize, depth: usize) -> Option<&'p Segment> {
+        self.paths.get(path)?.segments.get(depth)
     }
 
     fn begin_key(&mut self) {
         let depth = self.containers.len;
-        self.key_candidates = match (self.live.get(depth - 1), self.reaching.get(depth)) {
-            (Some(live), Some(reaching)) => live & reaching,
+        self.key_candidates = match (self.levels.get(depth - 1), self.levels.get(depth)) {
+            (Some(parent), Some(level)) => parent.live & level.reaching,
             _ => 0,
         };
         self.key_matched = 0;
@@ -490,7 +625,7 @@ impl<'p> Scanner<'p> {
 
     /// One byte of the decoded key: drop the paths whose segment differs at this position.
     fn key_byte(&mut self, b: u8) {
-        if self.key_candidates == 0 {
+        if !self.in_key || self.key_candidates == 0 {
             return;
         }
         if self.high_surrogate.take().is_some() {
@@ -498,12 +633,12 @@ impl<'p> Scanner<'p> {
             self.key_candidates = 0;
             return;
         }
-        let segment = self.containers.len - 1;
+        let depth = self.containers.len - 1;
         let mut bits = self.key_candidates;
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            if self.paths[i].segments[segment].key.as_bytes().get(self.key_matched) != Some(&b) {
+            if self.segment(i, depth).and_then(|segment| segment.key.as_bytes().get(self.key_matched)) != Some(&b) {
                 self.key_candidates &= !(1 << i);
             }
         }
@@ -512,7 +647,7 @@ impl<'p> Scanner<'p> {
 
     /// One `\uXXXX` code unit of the key, joined with its partner when it is half a surrogate pair.
     fn key_unit(&mut self, unit: u16) {
-        if self.key_candidates == 0 {
+        if !self.in_key || self.key_candidates == 0 {
             return;
         }
         let code_point = match (self.high_surrogate.take(), unit) {
@@ -544,18 +679,18 @@ impl<'p> Scanner<'p> {
             self.key_candidates = 0;
         }
         let depth = self.containers.len;
-        if depth >= self.live.len() {
-            return;
-        }
         let mut bits = self.key_candidates;
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            if self.paths[i].segments[depth - 1].key.len() != self.key_matched {
+            if self.segment(i, depth - 1).is_none_or(|segment| segment.key.len() != self.key_matched) {
                 self.key_candidates &= !(1 << i);
             }
         }
-        self.live[depth] = self.key_candidates;
+        if let Some(level) = self.levels.get_mut(depth) {
+            level.live = self.key_candidates;
+        }
+        self.in_key = false;
     }
 }
 
@@ -572,10 +707,6 @@ pub fn extract(document: &[u8], paths: &[Path]) -> Result<Vec<Option<Vec<u8>>>, 
     let mut scanner = Scanner::new(&paths);
     scanner.feed(document)?;
     scanner.finish()
-}
-
-fn is_whitespace(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 pub(crate) fn hex_value(b: u8) -> Option<u8> {
