@@ -190,113 +190,84 @@ const ERROR: u8 = 0xff;
 /// The grammar of RFC 8259 as `TRANSITIONS[state][class]`, after Douglas Crockford's JSON_checker.
 static TRANSITIONS: [[u8; CLASSES]; STATES] = {
     let mut t = [[ERROR; CLASSES]; STATES];
-    let structural = [VA, AR, OB, KE, CO, OK];
-    let mut i = 0;
-    while i < structural.len() {
-        t[structural[i] as usize][C_SPACE as usize] = structural[i];
-        t[structural[i] as usize][C_WHITE as usize] = structural[i];
-        i += 1;
-    }
-    let mut s = VA as usize;
-    while s <= AR as usize {
-        t[s][C_LCURB as usize] = OPEN_OBJECT;
-        t[s][C_LSQRB as usize] = OPEN_ARRAY;
-        t[s][C_QUOTE as usize] = QUOTE;
-        t[s][C_MINUS as usize] = MI;
-        t[s][C_ZERO as usize] = ZE;
-        t[s][C_DIGIT as usize] = IN;
-        t[s][C_LOW_T as usize] = T1;
-        t[s][C_LOW_F as usize] = F1;
-        t[s][C_LOW_N as usize] = N1;
-        s += 1;
-    }
-    t[AR as usize][C_RSQRB as usize] = CLOSE_ARRAY;
-    t[OB as usize][C_QUOTE as usize] = QUOTE;
-    t[OB as usize][C_RCURB as usize] = CLOSE_OBJECT;
-    t[KE as usize][C_QUOTE as usize] = QUOTE;
-    t[CO as usize][C_COLON as usize] = COLON;
+    let whitespace = [C_SPACE, C_WHITE];
+    let digits = [C_ZERO, C_DIGIT];
+    set(&mut t, &[VA], &whitespace, VA);
+    set(&mut t, &[AR], &whitespace, AR);
+    set(&mut t, &[OB], &whitespace, OB);
+    set(&mut t, &[KE], &whitespace, KE);
+    set(&mut t, &[CO], &whitespace, CO);
+    // The first byte of a value.
+    let value_due = [VA, AR];
+    set(&mut t, &value_due, &[C_LCURB], OPEN_OBJECT);
+    set(&mut t, &value_due, &[C_LSQRB], OPEN_ARRAY);
+    set(&mut t, &value_due, &[C_QUOTE], QUOTE);
+    set(&mut t, &value_due, &[C_MINUS], MI);
+    set(&mut t, &value_due, &[C_ZERO], ZE);
+    set(&mut t, &value_due, &[C_DIGIT], IN);
+    set(&mut t, &value_due, &[C_LOW_T], T1);
+    set(&mut t, &value_due, &[C_LOW_F], F1);
+    set(&mut t, &value_due, &[C_LOW_N], N1);
+    set(&mut t, &[AR], &[C_RSQRB], CLOSE_ARRAY);
+    set(&mut t, &[OB, KE], &[C_QUOTE], QUOTE);
+    set(&mut t, &[OB], &[C_RCURB], CLOSE_OBJECT);
+    set(&mut t, &[CO], &[C_COLON], COLON);
     // After a value, and after a number that may end here.
     let after_value = [OK, ZE, IN, FS, E3];
-    i = 0;
-    while i < after_value.len() {
-        let s = after_value[i] as usize;
-        t[s][C_SPACE as usize] = OK;
-        t[s][C_WHITE as usize] = OK;
-        t[s][C_COMMA as usize] = COMMA;
-        t[s][C_RCURB as usize] = CLOSE_OBJECT;
-        t[s][C_RSQRB as usize] = CLOSE_ARRAY;
-        i += 1;
-    }
+    set(&mut t, &after_value, &whitespace, OK);
+    set(&mut t, &after_value, &[C_COMMA], COMMA);
+    set(&mut t, &after_value, &[C_RCURB], CLOSE_OBJECT);
+    set(&mut t, &after_value, &[C_RSQRB], CLOSE_ARRAY);
     // Strings take every character but controls; `"` ends them and `\` escapes.
-    let mut c = C_SPACE as usize;
-    while c < CLASSES {
-        t[ST as usize][c] = ST;
+    let mut c = C_SPACE;
+    while (c as usize) < CLASSES {
+        set(&mut t, &[ST], &[c], ST);
         c += 1;
     }
-    t[ST as usize][C_WHITE as usize] = ERROR;
-    t[ST as usize][C_QUOTE as usize] = QUOTE;
-    t[ST as usize][C_BACKS as usize] = ES;
-    let escapes = [C_QUOTE, C_BACKS, C_SLASH, C_LOW_B, C_LOW_F, C_LOW_N, C_LOW_R, C_LOW_T];
-    i = 0;
-    while i < escapes.len() {
-        t[ES as usize][escapes[i] as usize] = ST;
-        i += 1;
-    }
-    t[ES as usize][C_LOW_U as usize] = U1;
+    set(&mut t, &[ST], &[C_WHITE], ERROR);
+    set(&mut t, &[ST], &[C_QUOTE], QUOTE);
+    set(&mut t, &[ST], &[C_BACKS], ES);
+    set(&mut t, &[ES], &[C_QUOTE, C_BACKS, C_SLASH, C_LOW_B, C_LOW_F, C_LOW_N, C_LOW_R, C_LOW_T], ST);
+    set(&mut t, &[ES], &[C_LOW_U], U1);
     let hex = [C_ZERO, C_DIGIT, C_LOW_A, C_LOW_B, C_LOW_E, C_LOW_F, C_HEX, C_UP_E];
-    i = 0;
-    while i < hex.len() {
-        let c = hex[i] as usize;
-        t[U1 as usize][c] = U2;
-        t[U2 as usize][c] = U3;
-        t[U3 as usize][c] = U4;
-        t[U4 as usize][c] = ST;
-        i += 1;
-    }
+    set(&mut t, &[U1], &hex, U2);
+    set(&mut t, &[U2], &hex, U3);
+    set(&mut t, &[U3], &hex, U4);
+    set(&mut t, &[U4], &hex, ST);
     // Numbers: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-    t[MI as usize][C_ZERO as usize] = ZE;
-    t[MI as usize][C_DIGIT as usize] = IN;
-    t[IN as usize][C_ZERO as usize] = IN;
-    t[IN as usize][C_DIGIT as usize] = IN;
-    let fraction_or_exponent = [ZE, IN];
-    i = 0;
-    while i < fraction_or_exponent.len() {
-        t[fraction_or_exponent[i] as usize][C_POINT as usize] = FR;
-        i += 1;
-    }
-    let digits = [C_ZERO, C_DIGIT];
-    i = 0;
-    while i < digits.len() {
-        let c = digits[i] as usize;
-        t[FR as usize][c] = FS;
-        t[FS as usize][c] = FS;
-        t[E1 as usize][c] = E3;
-        t[E2 as usize][c] = E3;
-        t[E3 as usize][c] = E3;
-        i += 1;
-    }
-    let before_exponent = [ZE, IN, FS];
-    i = 0;
-    while i < before_exponent.len() {
-        t[before_exponent[i] as usize][C_LOW_E as usize] = E1;
-        t[before_exponent[i] as usize][C_UP_E as usize] = E1;
-        i += 1;
-    }
-    t[E1 as usize][C_PLUS as usize] = E2;
-    t[E1 as usize][C_MINUS as usize] = E2;
+    set(&mut t, &[MI], &[C_ZERO], ZE);
+    set(&mut t, &[MI, IN], &[C_DIGIT], IN);
+    set(&mut t, &[IN], &[C_ZERO], IN);
+    set(&mut t, &[ZE, IN], &[C_POINT], FR);
+    set(&mut t, &[FR, FS], &digits, FS);
+    set(&mut t, &[ZE, IN, FS], &[C_LOW_E, C_UP_E], E1);
+    set(&mut t, &[E1], &[C_PLUS, C_MINUS], E2);
+    set(&mut t, &[E1, E2, E3], &digits, E3);
     // Literals.
-    t[T1 as usize][C_LOW_R as usize] = T2;
-    t[T2 as usize][C_LOW_U as usize] = T3;
-    t[T3 as usize][C_LOW_E as usize] = OK;
-    t[F1 as usize][C_LOW_A as usize] = F2;
-    t[F2 as usize][C_LOW_L as usize] = F3;
-    t[F3 as usize][C_LOW_S as usize] = F4;
-    t[F4 as usize][C_LOW_E as usize] = OK;
-    t[N1 as usize][C_LOW_U as usize] = N2;
-    t[N2 as usize][C_LOW_L as usize] = N3;
-    t[N3 as usize][C_LOW_L as usize] = OK;
+    set(&mut t, &[T1], &[C_LOW_R], T2);
+    set(&mut t, &[T2], &[C_LOW_U], T3);
+    set(&mut t, &[T3, F4], &[C_LOW_E], OK);
+    set(&mut t, &[F1], &[C_LOW_A], F2);
+    set(&mut t, &[F2], &[C_LOW_L], F3);
+    set(&mut t, &[F3], &[C_LOW_S], F4);
+    set(&mut t, &[N1], &[C_LOW_U], N2);
+    set(&mut t, &[N2], &[C_LOW_L], N3);
+    set(&mut t, &[N3], &[C_LOW_L], OK);
     t
 };
+
+/// `table[state][class] = next` for each of `states` and `classes`.
+const fn set(table: &mut [[u8; CLASSES]; STATES], states: &[u8], classes: &[u8], next: u8) {
+    let mut s = 0;
+    while s < states.len() {
+        let mut c = 0;
+        while c < classes.len() {
+            table[states[s] as usize][classes[c] as usize] = next;
+            c += 1;
+        }
+        s += 1;
+    }
+}
 
 /// One bit per open container: set for an object, clear for an array.
 struct ContainerStack {
