@@ -4,8 +4,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::config::{check_header, parse_method, Job, Upstream, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS};
-use crate::text::{self, parse_u64};
+use crate::config::{check_header, parse_method, positive_number, Job, Upstream, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS};
+use crate::text;
 use crate::error::RelayError;
 use crate::field::{check_count, Field};
 use crate::json::decode_string;
@@ -130,7 +130,7 @@ pub fn parse_args(args: &[String]) -> Result<Command, RelayError> {
 }
 
 fn positive(option: &'static str, text: &str) -> Result<u64, RelayError> {
-    parse_u64(text.as_bytes()).filter(|&n| n > 0).ok_or_else(|| usage(option, "must be a whole number greater than zero"))
+    positive_number(text).ok_or_else(|| usage(option, "must be a whole number greater than zero"))
 }
 
 impl Invocation {

@@ -70,38 +70,33 @@ impl Config {
 
     /// Reads the settings through `lookup`, which is asked for each by its `RELAY_*` name.
     pub fn read(lookup: impl Fn(&'static str) -> Option<String>) -> Result<Config, RelayError> {
-        let values: [Option<String>; SETTINGS.len()] = SETTINGS.map(&lookup);
-        let get = |name: &str| {
-            let index = SETTINGS.iter().position(|setting| *setting == name)?;
-            values[index].as_deref()
+        let required = |name: &'static str| match lookup(name) {
+            Some(text) if !text.trim_ascii().is_empty() => Ok(text),
+            _ => Err(RelayError::config(name, "is not set")),
         };
-        let required = |name: &'static str| {
-            get(name).filter(|v| !v.trim_ascii().is_empty()).ok_or_else(|| RelayError::config(name, "is not set"))
-        };
-        let number = |name: &'static str, default: u64| match get(name) {
+        let number = |name: &'static str, default: u64| match lookup(name) {
             None => Ok(default),
-            Some(text) => parse_u64(text.as_bytes()).filter(|&n| n > 0).ok_or_else(|| {
-                RelayError::config(name, "must be a whole number greater than zero")
-            }),
+            Some(text) => positive_number(&text).ok_or_else(|| RelayError::config(name, "must be a whole number greater than zero")),
         };
 
-        let upstream = Upstream::parse(required("RELAY_UPSTREAM_URL")?)
+        let upstream = Upstream::parse(&required("RELAY_UPSTREAM_URL")?)
             .map_err(|problem| RelayError::config("RELAY_UPSTREAM_URL", problem))?;
-        let fields = field::parse_list(required("RELAY_FIELDS")?)
+        let fields = field::parse_list(&required("RELAY_FIELDS")?)
             .map_err(|problem| RelayError::Config { setting: "RELAY_FIELDS", problem })?;
-        let method = match get("RELAY_METHOD") {
+        let method = match lookup("RELAY_METHOD") {
             None => String::from("POST"),
-            Some(text) => parse_method(text).map_err(|problem| RelayError::config("RELAY_METHOD", problem))?,
+            Some(text) => parse_method(&text).map_err(|problem| RelayError::config("RELAY_METHOD", problem))?,
         };
-        let mut headers = match get("RELAY_UPSTREAM_HEADERS") {
+        let mut headers = match lookup("RELAY_UPSTREAM_HEADERS") {
             None => Vec::new(),
-            Some(text) => parse_header_list(text)
+            Some(text) => parse_header_list(&text)
                 .map_err(|problem| RelayError::Config { setting: "RELAY_UPSTREAM_HEADERS", problem })?,
         };
-        if let Some(key) = get("RELAY_API_KEY") {
-            let header = get("RELAY_API_KEY_HEADER").unwrap_or("authorization");
+        if let Some(key) = lookup("RELAY_API_KEY") {
+            let header = lookup("RELAY_API_KEY_HEADER");
             let value = key.trim_ascii().as_bytes().to_vec();
-            let name = check_header(header, &value).map_err(|problem| RelayError::Config { setting: "RELAY_API_KEY", problem })?;
+            let name = check_header(header.as_deref().unwrap_or("authorization"), &value)
+                .map_err(|problem| RelayError::Config { setting: "RELAY_API_KEY", problem })?;
             headers.push((name, value));
         }
         Ok(Config {
@@ -116,6 +111,11 @@ impl Config {
             max_request_bytes: number("RELAY_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES)?,
         })
     }
+}
+
+/// A whole number greater than zero, as every numeric setting must be.
+pub fn positive_number(text: &str) -> Option<u64> {
+    parse_u64(text.as_bytes()).filter(|&n| n > 0)
 }
 
 impl Upstream {
@@ -322,6 +322,27 @@ mod tests {
         })
         .unwrap();
         assert_eq!(config.job.upstream.scheme, Scheme::Https);
+    }
+
+    #[test]
+    fn every_setting_read_is_listed() {
+        let asked = core::cell::RefCell::new(Vec::new());
+        let _ = Config::read(|name| {
+            asked.borrow_mut().push(name);
+            Some(String::from(match name {
+                "RELAY_UPSTREAM_URL" => "http://h/",
+                "RELAY_FIELDS" => "a",
+                "RELAY_METHOD" | "RELAY_API_KEY_HEADER" => "X",
+                "RELAY_UPSTREAM_HEADERS" => "a=b",
+                _ => "1",
+            }))
+        })
+        .unwrap();
+        let mut asked = asked.into_inner();
+        asked.sort_unstable();
+        let mut listed = SETTINGS.to_vec();
+        listed.sort_unstable();
+        assert_eq!(asked, listed);
     }
 
     #[test]
