@@ -132,7 +132,7 @@ impl Upstream {
         if authority.is_empty() {
             return Err("has no host");
         }
-        if authority.contains('@') {
+        if authority.bytes().any(|b| b == b'@') {
             return Err("must not carry user:password@; send credentials with RELAY_UPSTREAM_HEADERS");
         }
         if !authority.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':' | b'[' | b']' | b'%')) {
@@ -148,7 +148,7 @@ impl Upstream {
         }
         // wasi:http wants a path that starts with `/`: `http://h?q` asks for `/?q`.
         let mut path = String::new();
-        if !path_and_query.starts_with('/') {
+        if path_and_query.as_bytes().first() != Some(&b'/') {
             path.push_str("/");
         }
         path.push_str(path_and_query);

@@ -37,21 +37,21 @@ pub fn parse_u64(text: &[u8]) -> Option<u64> {
 
 /// `text` split at the first `separator` (an ASCII byte), without it.
 pub fn split_once(text: &str, separator: u8) -> Option<(&str, &str)> {
-    let (head, tail) = split_before(text, |b| b == separator)?;
-    Some((head, unsafe { split_at_ascii(tail, 1) }.1))
+    let at = text.bytes().position(|b| b == separator)?;
+    split_around_ascii(text, at)
+}
+
+/// `text` split at the last `separator` (an ASCII byte), without it.
+pub fn rsplit_once(text: &str, separator: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().rposition(|b| b == separator)?;
+    split_around_ascii(text, at)
 }
 
 /// `text` split before the first ASCII byte that `is_separator` accepts (`None` without one).
 pub fn split_before(text: &str, is_separator: impl Fn(u8) -> bool) -> Option<(&str, &str)> {
     let at = text.bytes().position(|b| b.is_ascii() && is_separator(b))?;
-    Some(unsafe { split_at_ascii(text, at) })
-}
-
-/// `text` split at the last `separator` (an ASCII byte), without it.
-pub fn rsplit_once(text: &str, separator: u8) -> Option<(&str, &str)> {
-    let at = text.bytes().rposition(|b| b.is_ascii() && b == separator)?;
-    let (head, tail) = unsafe { split_at_ascii(text, at) };
-    Some((head, unsafe { split_at_ascii(tail, 1) }.1))
+    // SAFETY: an ASCII byte is a whole character, so `at` is a boundary.
+    unsafe { Some((text.get_unchecked(..at), text.get_unchecked(at..))) }
 }
 
 /// `text` without `prefix`, an ASCII string, when it starts with it.
@@ -59,13 +59,18 @@ pub fn strip_ascii_prefix<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     if !prefix.is_ascii() || !text.as_bytes().starts_with(prefix.as_bytes()) {
         return None;
     }
-    Some(unsafe { split_at_ascii(text, prefix.len()) }.1)
+    // SAFETY: the prefix is ASCII, so its end is a boundary of `text`.
+    unsafe { Some(text.get_unchecked(prefix.len()..)) }
 }
 
-/// Splits `text` before byte `at` without `str::split_at`'s check, whose panic path formats the
-/// string. Safety: `at` is the end of `text` or the index of an ASCII byte (a character boundary).
-unsafe fn split_at_ascii(text: &str, at: usize) -> (&str, &str) {
-    (text.get_unchecked(..at), text.get_unchecked(at..))
+/// The text before and after byte `at`, dropping it; `None` unless it is ASCII. `str::split_at`
+/// would check the boundaries again, with a panic path that formats the string.
+fn split_around_ascii(text: &str, at: usize) -> Option<(&str, &str)> {
+    if !text.as_bytes().get(at)?.is_ascii() {
+        return None;
+    }
+    // SAFETY: an ASCII byte is a whole character, so `at` and `at + 1` are boundaries.
+    unsafe { Some((text.get_unchecked(..at), text.get_unchecked(at + 1..))) }
 }
 
 /// `text` split at every `separator` (an ASCII byte): `"a,,b"` gives `a`, ``, `b`.
