@@ -31,6 +31,8 @@ pub enum RelayError {
 }
 
 impl RelayError {
+    #[cold]
+    #[inline(never)]
     pub fn config(setting: &'static str, problem: &str) -> RelayError {
         RelayError::Config { setting, problem: String::from(problem) }
     }
