@@ -2,12 +2,16 @@
 //!
 //! The scanner is a byte-at-a-time pushdown automaton: the whole state lives in [`Scanner`], so a
 //! document can be fed in chunks as they arrive from the network and its memory does not grow
-//! with the document. Nesting is tracked with one bit per open container on the heap, never with
-//! recursion, so no document can exhaust the stack. It checks all of RFC 8259 (grammar, escapes,
-//! numbers, UTF-8) and builds no tree: the only structure it follows is the path prefix that can
-//! still lead to a requested value, as a bit mask per depth up to the longest path. Each captured
-//! value is the exact byte range of the document, so numbers, escapes and whitespace inside
-//! objects pass through unchanged. A key that occurs twice in an object yields its last value.
+//! with the document. The grammar is a transition table over byte classes (the design of Douglas
+//! Crockford's JSON_checker), which is smaller in wasm than the same rules written as `match`es;
+//! what the table cannot hold (the container stack, UTF-8 sequences, the paths) is code around it.
+//! Nesting is tracked with one bit per open container on the heap, never with recursion, so no
+//! document can exhaust the stack. It checks all of RFC 8259 (grammar, escapes, numbers, UTF-8)
+//! and builds no tree: the only structure it follows is the path prefix that can still lead to a
+//! requested value, as a bit mask per depth up to the longest path. Each captured value is the
+//! exact byte range of the document, copied a chunk's range at a time, so numbers, escapes and
+//! whitespace inside objects pass through unchanged. A key that occurs twice in an object yields
+//! its last value.
 
 use alloc::vec::Vec;
 

@@ -31,9 +31,20 @@ fn serde_json_limit(error: &serde_json::Error) -> bool {
         || text.contains("invalid unicode code point")
 }
 
+/// serde_json with `arbitrary_precision` reads an object whose key is `$serde_json::private::Number`
+/// as its own encoding of a number, and refuses or converts what is plain JSON to anyone else
+/// (found by the fuzzer): such documents have no oracle.
+fn uses_serde_json_private_key(input: &[u8]) -> bool {
+    let key = b"$serde_json::private::";
+    input.windows(key.len()).any(|window| window == key)
+}
+
 /// Panics with a description when edge-relay and serde_json disagree about `input`.
 pub fn check(input: &[u8], paths: &[Path]) {
     let ours = extract(input, paths);
+    if uses_serde_json_private_key(input) {
+        return;
+    }
     let theirs = serde_json::from_slice::<Value>(input);
     match (ours, theirs) {
         (Ok(values), Ok(document)) => {
