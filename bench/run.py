@@ -116,11 +116,17 @@ class Served:
         self.process.wait()
 
 
-def wrk(port):
+def wrk(port, path="/", body=BODY, headers=()):
+    """POSTs `body` (GETs when it is None) for SECONDS over CONNECTIONS connections."""
     script = os.path.join(tempfile.gettempdir(), "edge-relay-bench.lua")
     with open(script, "w") as f:
-        f.write('wrk.method = "POST"\nwrk.body = \'%s\'\nwrk.headers["content-type"] = "application/json"\n' % BODY.replace("\\", "\\\\"))
-    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", "-s", script, f"http://127.0.0.1:{port}/"],
+        if body is None:
+            f.write('wrk.method = "GET"\n')
+        else:
+            f.write('wrk.method = "POST"\nwrk.body = \'%s\'\nwrk.headers["content-type"] = "application/json"\n' % body.replace("\\", "\\\\"))
+        for name, value in headers:
+            f.write(f'wrk.headers["{name}"] = "{value}"\n')
+    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", "-s", script, f"http://127.0.0.1:{port}{path}"],
                          capture_output=True, text=True, check=True).stdout
 
     def ms(label):
@@ -146,6 +152,8 @@ def main():
     upstreams, small_port, big_port = start_upstreams()
     try:
         _, _, upstream_rps, _ = wrk(small_port)
+        # What the relays do: hosts open a new upstream connection for every request.
+        _, _, upstream_fresh_rps, _ = wrk(small_port, headers=[("connection", "close")])
         wasm = [
             ("edge-relay", os.path.join(ROOT, "dist", "edge_relay.wasm"), [], None),
             ("wstd + serde_json", os.path.join(PEERS, "wstd", "target", "wasm32-wasip2", "release", "peer_wstd.wasm"), [], ("wstd", "peer_wstd.wasm")),
@@ -184,6 +192,12 @@ def main():
             big_rss = vm(big.process.pid, "VmHWM")
             big.stop()
             rows.append((label, raw, opt, cold, p50, p99, rps, errors, rss, statistics.median(big_times), big_rss, status))
+        # Where edge-relay's time goes: the same server answering without the upstream exchange.
+        served = Served(wasm[0][1], [], small_port)
+        served.first_answer()
+        _, _, healthz_rps, _ = wrk(served.port, path="/healthz", body=None)
+        _, _, refused_rps, refused = wrk(served.port, body='{"unfinished":')
+        served.stop()
         natives = []
         for label, path in [("native tokio + reqwest + serde_json", "release"), ("native, seed's size flags", "seed-size")]:
             binary = os.path.join(PEERS, "native", "target", path, "peer-native")
@@ -197,7 +211,8 @@ def main():
     wasmtime_version = subprocess.run(["wasmtime", "--version"], capture_output=True, text=True).stdout.strip()
     rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores; {platform.platform()}; {wasmtime_version}; {rustc}; "
-          f"wrk -t2 -c{CONNECTIONS} -d{SECONDS}s against 127.0.0.1. The upstream alone serves {upstream_rps:,.0f} requests/s.\n")
+          f"wrk -t2 -c{CONNECTIONS} -d{SECONDS}s against 127.0.0.1. The upstream alone serves {upstream_rps:,.0f} requests/s "
+          f"on kept-alive connections and {upstream_fresh_rps:,.0f} with a new connection per request, as the relays use it.\n")
     print("| contender | size raw (bytes) | after wasm-opt | cold start to first answer (ms) | p50 (ms) | p99 (ms) | requests/s | non-2xx | server peak RSS (MiB) | 10 MB upstream: time (ms) | 10 MB: server peak RSS (MiB) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     best_peer = max(r[6] for r in rows[1:])
@@ -209,6 +224,9 @@ def main():
         print(f"| {label} (one command run) | {size:,} | n/a | {cold * 1000:.0f} | | | | | | {big_t * 1000:.0f} | {big_rss / 1024:.1f} |")
     print(f"\nedge-relay vs the best wasm peer, same run: {rows[0][6] / best_peer:.2f}x the requests per second; "
           f"{rows[0][1] / min(r[2] or r[1] for r in rows[1:]):.2f}x the size of the smallest optimised peer.")
+    print(f"\nWhere edge-relay's requests go, same run: {healthz_rps:,.0f} requests/s for `GET /healthz` (a fresh instance, "
+          f"no configuration, no upstream); {refused_rps:,.0f} for a body refused with 400 ({refused} non-2xx: configuration "
+          f"read, body read and checked, no upstream); {rows[0][6]:,.0f} with the upstream exchange.")
 
     bars = [(r[0], r[6]) for r in rows]
     width, bar_h = 640, 28

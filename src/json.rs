@@ -378,9 +378,18 @@ impl<'p> Scanner<'p> {
     }
 
     pub fn feed(&mut self, chunk: &[u8]) -> Result<(), JsonError> {
-        for (at, &b) in chunk.iter().enumerate() {
+        let mut at = 0;
+        while let Some(&b) = chunk.get(at) {
             if let Err(kind) = self.step(chunk, at, b) {
                 return Err(JsonError { kind, offset: self.offset + at as u64 });
+            }
+            at += 1;
+            if self.state == ST && !self.in_key && self.utf8_remaining == 0 {
+                // Inside a string value, printable ASCII needs nothing but passing over (a value
+                // being captured is copied as a range): long strings cost one compare a byte.
+                while chunk.get(at).is_some_and(|&b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\') {
+                    at += 1;
+                }
             }
         }
         // The values still open go on in the next chunk.

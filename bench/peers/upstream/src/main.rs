@@ -1,5 +1,10 @@
 //! bench-upstream PORT [PAD_BYTES]: answers every request with the demo document, padded with a
 //! string of PAD_BYTES bytes (default 0) placed before the fields the relays project.
+//!
+//! A fixed pool of threads accepts and serves connections, so that the relays' traffic, a new
+//! connection per request (hosts do not pool outgoing connections), costs no thread spawn. A
+//! request with `connection: close` gets its answer and the connection closed, which is how
+//! bench/run measures that rate.
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -15,10 +20,19 @@ fn main() {
     let mut response = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", body.len()).into_bytes();
     response.extend_from_slice(body.as_bytes());
     let response = Arc::new(response);
-    let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind");
-    for stream in listener.incoming().flatten() {
-        let response = response.clone();
-        std::thread::spawn(move || serve(stream, &response));
+    let listener = Arc::new(TcpListener::bind(("127.0.0.1", port)).expect("bind"));
+    let workers: Vec<_> = (0..64)
+        .map(|_| {
+            let (listener, response) = (listener.clone(), response.clone());
+            std::thread::spawn(move || loop {
+                if let Ok((stream, _)) = listener.accept() {
+                    serve(stream, &response);
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        let _ = worker.join();
     }
 }
 
@@ -29,6 +43,7 @@ fn serve(stream: TcpStream, response: &[u8]) {
     loop {
         let mut length = 0usize;
         let mut chunked = false;
+        let mut close = false;
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
             return;
@@ -47,6 +62,9 @@ fn serve(stream: TcpStream, response: &[u8]) {
             }
             if header.starts_with("transfer-encoding:") && header.contains("chunked") {
                 chunked = true;
+            }
+            if header.starts_with("connection:") && header.contains("close") {
+                close = true;
             }
         }
         if chunked {
@@ -67,7 +85,7 @@ fn serve(stream: TcpStream, response: &[u8]) {
                 return;
             }
         }
-        if writer.write_all(response).is_err() {
+        if writer.write_all(response).is_err() || close {
             return;
         }
     }
