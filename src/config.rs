@@ -63,7 +63,9 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads the `RELAY_*` variables from `env`, as `wasi:cli/environment` lists them.
+    /// Reads the `RELAY_*` variables from `env`, name and value pairs as `wasi:cli/environment`
+    /// lists them (the tests, the fuzzer and the manifests' check read configurations this way; the
+    /// components call [`Config::read`] with their own lookup).
     pub fn from_env(env: &[(String, String)]) -> Result<Config, RelayError> {
         Config::read(|name| env.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone()))
     }

@@ -1,17 +1,18 @@
 //! A streaming JSON validator that copies out the values found at requested paths.
 //!
-//! The scanner is a byte-at-a-time pushdown automaton: the whole state lives in [`Scanner`], so a
-//! document can be fed in chunks as they arrive from the network and its memory does not grow
-//! with the document. The grammar is a transition table over byte classes (the design of Douglas
-//! Crockford's JSON_checker), which is smaller in wasm than the same rules written as `match`es;
-//! what the table cannot hold (the container stack, UTF-8 sequences, the paths) is code around it.
-//! Nesting is tracked with one bit per open container on the heap, never with recursion, so no
-//! document can exhaust the stack. It checks all of RFC 8259 (grammar, escapes, numbers, UTF-8)
-//! and builds no tree: the only structure it follows is the path prefix that can still lead to a
-//! requested value, as a bit mask per depth up to the longest path. Each captured value is the
-//! exact byte range of the document, copied a chunk's range at a time, so numbers, escapes and
-//! whitespace inside objects pass through unchanged. A key that occurs twice in an object yields
-//! its last value.
+//! The scanner is a pushdown automaton that takes a byte at a time (and passes over runs of
+//! plain text inside strings): the whole state lives in [`Scanner`], so a document can be fed in
+//! chunks as they arrive from the network and its memory does not grow with the document. The
+//! grammar is a transition table over byte classes (the design of Douglas Crockford's
+//! JSON_checker), which is smaller in wasm than the same rules written as `match`es; what the
+//! table cannot hold (the container stack, UTF-8 sequences, the paths) is code around it. Nesting
+//! is tracked with one bit per open container on the heap, never with recursion, so no document
+//! can exhaust the stack. It checks all of RFC 8259 (grammar, escapes, numbers, UTF-8) and builds
+//! no tree: the only structure it follows is the path prefix that can still lead to a requested
+//! value, as a bit mask per depth up to the longest path. Each captured value is the exact byte
+//! range of the document, copied a chunk's range at a time, so numbers, escapes and whitespace
+//! inside objects pass through unchanged. A key that occurs twice in an object yields its last
+//! value, whole: what an earlier occurrence held is forgotten.
 
 use alloc::vec::Vec;
 
@@ -535,14 +536,23 @@ impl<'p> Scanner<'p> {
         Ok(())
     }
 
-    /// A value starts at `chunk[at]`: the paths that end at its depth start copying it (afresh, so
-    /// that a repeated key keeps its last value).
+    /// A value starts at `chunk[at]`: the paths that end at its depth start copying it, and the
+    /// paths that go on through it forget what they found so far. Both start afresh because a key
+    /// that occurs twice in an object yields its last value, whole.
     fn begin_value(&mut self, at: usize) {
         let depth = self.containers.len;
         if self.containers.top_is_object() == Some(false) {
             self.enter_element(depth);
         }
         let Some(level) = self.levels.get(depth) else { return };
+        let mut through = level.live & !level.ending;
+        while through != 0 {
+            let i = through.trailing_zeros() as usize;
+            through &= through - 1;
+            if let Some(capture) = self.captures.get_mut(i) {
+                *capture = None;
+            }
+        }
         let mut bits = level.live & level.ending;
         self.capturing |= bits;
         while bits != 0 {
@@ -876,7 +886,9 @@ mod tests {
 
     #[test]
     fn a_repeated_key_yields_its_last_value() {
-        assert_eq!(found(r#"{"a":{"x":1},"a":[2]}"#, &["a", "a.x"]), [some("[2]"), some("1")]);
+        assert_eq!(found(r#"{"a":{"x":1},"a":[2]}"#, &["a", "a.x"]), [some("[2]"), None]);
+        assert_eq!(found(r#"{"a":{"b":{"x":1}},"a":{"b":{"y":2}}}"#, &["a.b.x", "a.b.y"]), [None, some("2")]);
+        assert_eq!(found(r#"{"a":[{"x":1},{"x":2}]}"#, &["a.0.x", "a.1.x"]), [some("1"), some("2")]);
     }
 
     #[test]

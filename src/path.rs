@@ -78,13 +78,14 @@ fn unescape_pointer_token(token: &str) -> Result<String, PathError> {
     let mut out = Vec::with_capacity(token.len());
     let mut bytes = token.bytes();
     while let Some(b) = bytes.next() {
-        out.push(match (b, b == b'~') {
-            (_, false) => b,
-            _ => match bytes.next() {
+        out.push(if b != b'~' {
+            b
+        } else {
+            match bytes.next() {
                 Some(b'0') => b'~',
                 Some(b'1') => b'/',
                 _ => return Err(PathError::InvalidPointerEscape),
-            },
+            }
         });
     }
     // Only ASCII sequences were replaced by ASCII bytes, so the text is still UTF-8.

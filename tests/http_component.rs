@@ -100,6 +100,23 @@ fn refused_upstream_is_502() {
     );
 }
 
+/// A DNS failure is an `error-code` case with a payload (`DNS-error`, two options): the host
+/// writes it whole into the component's return area, which must have room for it.
+#[test]
+fn unresolvable_upstream_is_502_and_the_next_request_is_served() {
+    let env = relay_env(String::from("http://edge-relay-test.invalid/"), "a", &[]);
+    let relay = Serve::start(COMPONENT, &env);
+    for _ in 0..3 {
+        let answer = post(relay.port, "{}");
+        assert_eq!(answer.status, 502, "{}", answer.body);
+        assert_eq!(
+            answer.body,
+            r#"{"error":{"code":"upstream_unreachable","message":"the upstream could not be reached: its host name does not resolve"}}"#
+        );
+    }
+    request(relay.port, "GET", "/healthz", &[], b"").assert(200, r#"{"status":"ok"}"#);
+}
+
 #[test]
 fn upstream_error_status_is_502_with_the_status() {
     let upstream = Upstream::start(|_| json(500, r#"{"error":"boom"}"#));

@@ -45,7 +45,10 @@ pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Ve
         Ok(()) => {
             let _ = outgoing_body.finish();
         }
-        Err(StreamFailure::TimedOut) => return Err(RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms }),
+        Err(StreamFailure::TimedOut) => {
+            outgoing_body.abandon();
+            return Err(RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms });
+        }
         Err(StreamFailure::Broken(_)) => outgoing_body.abandon(),
     }
 

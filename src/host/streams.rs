@@ -11,22 +11,24 @@ pub enum StreamFailure {
     TimedOut,
 }
 
-/// Writes all of `bytes`, flushes them and drops the stream (which must go before the body it
-/// belongs to is finished). With a `timeout_ns`, each wait for room is bounded by it.
+/// Writes all of `bytes`, flushes them and releases the stream (which must go before the body it
+/// belongs to is finished). With a `timeout_ns`, the stream may take no longer than that to make
+/// room for the next bytes.
 pub fn write_all(stream: OutputStream, bytes: &[u8], timeout_ns: Option<u64>) -> Result<(), StreamFailure> {
     let ready = stream.subscribe();
     let outcome = write_and_flush(stream, ready, bytes, timeout_ns);
-    ready.drop();
-    stream.drop();
+    ready.release();
+    stream.release();
     outcome
 }
 
 fn write_and_flush(stream: OutputStream, ready: Pollable, mut bytes: &[u8], timeout_ns: Option<u64>) -> Result<(), StreamFailure> {
     let mut flushed = false;
+    let mut deadline = Deadline::new(timeout_ns);
     loop {
         let room = stream.check_write().map_err(StreamFailure::Broken)?;
         if room == 0 {
-            Deadline::new(timeout_ns).wait(ready)?;
+            deadline.wait(ready)?;
             continue;
         }
         if bytes.is_empty() {
@@ -38,9 +40,10 @@ fn write_and_flush(stream: OutputStream, ready: Pollable, mut bytes: &[u8], time
             flushed = true;
             continue;
         }
-        let (now, later) = bytes.split_at(bytes.len().min(room as usize));
+        let (now, later) = bytes.split_at(bytes.len().min(usize::try_from(room).unwrap_or(usize::MAX)));
         stream.write(now).map_err(StreamFailure::Broken)?;
         bytes = later;
+        deadline.progress();
     }
 }
 
@@ -65,16 +68,16 @@ impl Deadline {
     }
 
     fn wait(&self, ready: Pollable) -> Result<(), StreamFailure> {
-        let Some(_) = self.timeout_ns else {
+        if self.timeout_ns.is_none() {
             abi::poll(&[ready]);
             return Ok(());
-        };
+        }
         if abi::now() >= self.at {
             return Err(StreamFailure::TimedOut);
         }
         let timer = abi::subscribe_instant(self.at);
         abi::poll(&[ready, timer]);
-        timer.drop();
+        timer.release();
         Ok(())
     }
 }

@@ -1,7 +1,6 @@
-//! The server side of `wasi:http` (the HTTP component only): the client's request, the response,
-//! and the two `wasi:cli` calls the component makes: its environment and its stderr.
+//! The server side of `wasi:http` (the HTTP component only): the client's request and the response.
 
-use super::{Fields, IncomingBody, OutgoingBody, OutputStream, ReturnArea};
+use super::{Fields, IncomingBody, OutgoingBody, ReturnArea};
 
 #[derive(Clone, Copy)]
 #[repr(transparent)]
@@ -31,19 +30,12 @@ unsafe extern "C" {
     fn response_outparam_set(out: ResponseOutparam, is_err: i32, response: OutgoingResponse, a: i32, b: i64, c: i32, d: i32, e: i32, f: i32);
 }
 
-#[link(wasm_import_module = "wasi:cli/stderr@0.2.12")]
-unsafe extern "C" {
-    #[link_name = "get-stderr"]
-    fn get_stderr_import() -> OutputStream;
-}
-
-#[link(wasm_import_module = "wasi:cli/environment@0.2.12")]
-unsafe extern "C" {
-    #[link_name = "get-environment"]
-    fn get_environment_import(ret: *mut u8);
-}
-
 impl IncomingRequest {
+    /// The request the host passes to the export.
+    pub fn from_handle(handle: i32) -> IncomingRequest {
+        IncomingRequest(handle)
+    }
+
     /// Whether the method is GET or HEAD (cases 0 and 1 of `method`).
     pub fn is_get_or_head(self) -> bool {
         let mut ret = ReturnArea::new();
@@ -84,59 +76,13 @@ impl OutgoingResponse {
 }
 
 impl ResponseOutparam {
+    /// The response slot the host passes to the export.
+    pub fn from_handle(handle: i32) -> ResponseOutparam {
+        ResponseOutparam(handle)
+    }
+
     /// `response-outparam.set` with a response (never an error: the relay answers every failure itself).
     pub fn set(self, response: OutgoingResponse) {
         unsafe { response_outparam_set(self, 0, response, 0, 0, 0, 0, 0, 0) }
-    }
-}
-
-pub fn stderr() -> OutputStream {
-    unsafe { get_stderr_import() }
-}
-
-/// One `tuple<string, string>` of `get-environment`.
-#[repr(C)]
-pub struct Variable {
-    name: *const u8,
-    name_len: usize,
-    value: *const u8,
-    value_len: usize,
-}
-
-impl Variable {
-    pub fn name(&self) -> &'static str {
-        unsafe { str_from_host(self.name, self.name_len) }
-    }
-
-    pub fn value(&self) -> &'static str {
-        unsafe { str_from_host(self.value, self.value_len) }
-    }
-}
-
-/// A string the host wrote into the instance's memory; the canonical ABI guarantees it is UTF-8.
-unsafe fn str_from_host(ptr: *const u8, len: usize) -> &'static str {
-    if len == 0 {
-        return "";
-    }
-    core::str::from_utf8_unchecked(core::slice::from_raw_parts(ptr, len))
-}
-
-/// The environment variables, as the host lists them.
-pub fn environment() -> &'static [Variable] {
-    let mut ret = ReturnArea::new();
-    unsafe { get_environment_import(ret.ptr()) };
-    ret.list(0)
-}
-
-/// Handles the host passes to an export.
-impl IncomingRequest {
-        pub fn from_handle(handle: i32) -> IncomingRequest {
-        IncomingRequest(handle)
-    }
-}
-
-impl ResponseOutparam {
-        pub fn from_handle(handle: i32) -> ResponseOutparam {
-        ResponseOutparam(handle)
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Generated bindings (the `wasi` crate) import a drop function for every resource type and lift
 //! every result into owned Rust values: each `error-code` into a 39-case enum, each header list
-//! into a `Vec<Vec<u8>>`, each method into a `String`. Every import costs a component about 150
+//! into a `Vec<Vec<u8>>`, each method into a `String`. Every import costs a component about 300
 //! bytes (its name is written three times: core import, core instance, alias) and every lifting
 //! its code, so this module imports only what the relay calls and reads only what it uses
 //! (docs/size.md has the measurement). Handles are plain indexes without `Drop`: an instance
@@ -18,9 +18,13 @@
 //! as the instance.
 
 #[cfg(feature = "http")]
+mod cli;
+#[cfg(feature = "http")]
 mod incoming;
 mod outgoing;
 
+#[cfg(feature = "http")]
+pub use cli::*;
 #[cfg(feature = "http")]
 pub use incoming::*;
 pub use outgoing::*;
@@ -103,13 +107,17 @@ unsafe extern "C" {
     fn outgoing_body_finish(body: OutgoingBody, has_trailers: i32, trailers: i32, ret: *mut u8);
 }
 
-/// Where the host writes a call's result: big enough and aligned for every result read here.
+/// Where the host writes a call's result, aligned for every result read here and as big as the
+/// biggest: `error-code` is 32 bytes (alignment 8, its largest payload 24 bytes at 8), so a
+/// `result<_, error-code>` takes 40 and `future-incoming-response.get`'s
+/// `option<result<result<incoming-response, error-code>>>` 56. The host writes the whole case, so
+/// an area sized for the fields the relay reads would let it write past the end.
 #[repr(C, align(8))]
-pub(super) struct ReturnArea([u8; 32]);
+pub(super) struct ReturnArea([u8; 56]);
 
 impl ReturnArea {
     pub(super) fn new() -> ReturnArea {
-        ReturnArea([0; 32])
+        ReturnArea([0; 56])
     }
 
     pub(super) fn ptr(&mut self) -> *mut u8 {
@@ -147,12 +155,25 @@ impl ReturnArea {
     }
 
     /// A `list<T>` at `offset` that the host allocated, as a slice that lives with the instance.
+    #[cfg(feature = "http")]
     pub(super) fn list<T>(&self, offset: usize) -> &'static [T] {
         let (ptr, len) = (self.word(offset) as usize as *const T, self.word(offset + 4) as usize);
         if len == 0 {
             return &[];
         }
         unsafe { core::slice::from_raw_parts(ptr, len) }
+    }
+
+    /// A `list<T>` at `offset` that the host allocated, owned, so that dropping it hands the memory
+    /// back to the allocator (which takes back its newest block): for lists read in a loop.
+    pub(super) fn take_list<T>(&self, offset: usize) -> Vec<T> {
+        let (ptr, len) = (self.word(offset) as usize as *mut T, self.word(offset + 4) as usize);
+        if len == 0 {
+            return Vec::new();
+        }
+        // SAFETY: the host allocated exactly `len` elements of `T` through `cabi_realloc`, with
+        // `T`'s alignment, and nothing else refers to them.
+        unsafe { Vec::from_raw_parts(ptr, len, len) }
     }
 }
 
@@ -161,14 +182,12 @@ pub fn poll(pollables: &[Pollable]) {
     let mut ret = ReturnArea::new();
     unsafe { poll_import(pollables.as_ptr(), pollables.len(), ret.ptr()) };
     // The list of ready indexes goes back to the allocator, so that waiting does not pile up.
-    let ready: &[u32] = ret.list(0);
-    if !ready.is_empty() {
-        drop(unsafe { Vec::from_raw_parts(ready.as_ptr().cast_mut(), ready.len(), ready.len()) });
-    }
+    drop(ret.take_list::<u32>(0));
 }
 
 impl Pollable {
-    pub fn drop(self) {
+    /// `[resource-drop]pollable`.
+    pub fn release(self) {
         unsafe { pollable_drop(self) }
     }
 }
@@ -189,9 +208,8 @@ impl InputStream {
         if ret.byte(0) != 0 {
             return Err(ret.stream_result(4).err().unwrap_or(StreamError::Closed));
         }
-        let chunk: &[u8] = ret.list(4);
         // Owned, so that dropping the chunk hands its memory back before the next read.
-        Ok(if chunk.is_empty() { Vec::new() } else { unsafe { Vec::from_raw_parts(chunk.as_ptr().cast_mut(), chunk.len(), chunk.len()) } })
+        Ok(ret.take_list(4))
     }
 
     pub fn subscribe(self) -> Pollable {
@@ -228,7 +246,8 @@ impl OutputStream {
         unsafe { output_stream_subscribe(self) }
     }
 
-    pub fn drop(self) {
+    /// `[resource-drop]output-stream`: required before the body it writes is finished.
+    pub fn release(self) {
         unsafe { output_stream_drop(self) }
     }
 }
