@@ -417,7 +417,8 @@ impl<'p> Scanner<'p> {
             return self.utf8_byte(b);
         }
         let class = CLASS.get(usize::from(b)).copied().unwrap_or(C_HIGH);
-        let mut next = TRANSITIONS[usize::from(state)][usize::from(class)];
+        // `state` and `class` are always in range; `get` keeps a panic (and its formatting) out.
+        let mut next = TRANSITIONS.get(usize::from(state)).and_then(|row| row.get(usize::from(class))).copied().unwrap_or(ERROR);
         if next == ERROR {
             return Err(self.error_at(state));
         }

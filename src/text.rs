@@ -8,9 +8,10 @@ use alloc::string::String;
 pub fn push_u64(text: &mut String, mut value: u64) {
     let mut digits = [0u8; 20];
     let mut start = digits.len();
-    loop {
+    // u64::MAX has 20 digits, so `start` never leaves the array.
+    while let Some(digit) = start.checked_sub(1).and_then(|at| digits.get_mut(at)) {
+        *digit = b'0' + (value % 10) as u8;
         start -= 1;
-        digits[start] = b'0' + (value % 10) as u8;
         value /= 10;
         if value == 0 {
             break;

@@ -92,6 +92,9 @@ fn a_5_mb_answer_is_projected() {
     let upstream = Upstream::start(move |_| Reply::Send(200, "application/json", big.clone().into_bytes()));
     let output = cli(&["--field", "/tail/id", &upstream.url("/")]);
     assert_outcome(&output, 0, "{\"id\":42}\n", "");
+    // The answer streams through: 1 MiB of linear memory is enough for 5 MiB of answer.
+    let bounded = run(CLI, &["-W", "max-memory-size=1048576"], &["--field", "/tail/id", &upstream.url("/")], b"");
+    assert_outcome(&bounded, 0, "{\"id\":42}\n", "");
     let limited = cli(&["--max-response-bytes", "1000", "--field", "/tail/id", &upstream.url("/")]);
     assert_outcome(&limited, 6, "", "edge-relay: the upstream's answer is larger than 1000 bytes\n");
 }

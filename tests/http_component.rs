@@ -153,6 +153,18 @@ fn upstream_too_large_is_502_with_or_without_content_length() {
 }
 
 #[test]
+fn a_10_mb_answer_streams_through_1_mib_of_memory() {
+    // Strings, numbers and nesting, so that every part of the scanner runs over the whole body.
+    let filler: String = (0..200_000).map(|i| format!(r#"{{"n":{i},"s":"caf\u00e9 é {i}","a":[1,2.5e3,null]}},"#)).collect();
+    let big = format!(r#"{{"items":[{}0],"tail":{{"id":42}}}}"#, filler);
+    assert!(big.len() > 10 << 20, "{}", big.len());
+    let upstream = Upstream::start(move |_| Reply::Send(200, "application/json", big.clone().into_bytes()));
+    let env = relay_env(upstream.url("/"), "id=/tail/id,last=items.200000", &[("RELAY_MAX_RESPONSE_BYTES", "20000000")]);
+    let relay = Serve::start_with(COMPONENT, &["-W", "max-memory-size=1048576"], &env);
+    post(relay.port, "{}").assert(200, r#"{"id":42,"last":0}"#);
+}
+
+#[test]
 fn slow_upstream_is_504() {
     let upstream = Upstream::start(|_| Reply::Slow(Duration::from_secs(3), 200, br#"{"a":1}"#.to_vec()));
     let relay = serve(&upstream, "a", &[("RELAY_TIMEOUT_MS", "300")]);

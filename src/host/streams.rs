@@ -99,6 +99,7 @@ pub fn read_each<E>(
             Ok(chunk) if chunk.is_empty() => deadline.wait(ready).map_err(&on_failure)?,
             Ok(chunk) => {
                 sink(&chunk)?;
+                super::runtime::release(chunk);
                 deadline.progress();
             }
             Err(StreamError::Closed) => return Ok(()),

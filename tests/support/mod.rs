@@ -260,11 +260,16 @@ pub struct Serve {
 
 impl Serve {
     pub fn start(artifact_name: &str, env: &[(&str, String)]) -> Serve {
+        Serve::start_with(artifact_name, &[], env)
+    }
+
+    /// `start` with more `wasmtime serve` flags (`-W max-memory-size=...`, say).
+    pub fn start_with(artifact_name: &str, wasmtime_flags: &[&str], env: &[(&str, String)]) -> Serve {
         let component = artifact(artifact_name);
         for _ in 0..3 {
             let port = free_port();
             let mut command = Command::new("wasmtime");
-            command.args(["serve", "--addr", &format!("127.0.0.1:{port}"), "-Scli"]);
+            command.args(["serve", "--addr", &format!("127.0.0.1:{port}"), "-Scli"]).args(wasmtime_flags);
             for (name, value) in env {
                 command.arg("--env").arg(format!("{name}={value}"));
             }

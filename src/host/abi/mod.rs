@@ -164,8 +164,8 @@ impl ReturnArea {
         unsafe { core::slice::from_raw_parts(ptr, len) }
     }
 
-    /// A `list<T>` at `offset` that the host allocated, owned, so that dropping it hands the memory
-    /// back to the allocator (which takes back its newest block): for lists read in a loop.
+    /// A `list<T>` at `offset` that the host allocated, owned, so that a loop can hand it back
+    /// with `runtime::release` once done with it.
     pub(super) fn take_list<T>(&self, offset: usize) -> Vec<T> {
         let (ptr, len) = (self.word(offset) as usize as *mut T, self.word(offset + 4) as usize);
         if len == 0 {
@@ -182,7 +182,7 @@ pub fn poll(pollables: &[Pollable]) {
     let mut ret = ReturnArea::new();
     unsafe { poll_import(pollables.as_ptr(), pollables.len(), ret.ptr()) };
     // The list of ready indexes goes back to the allocator, so that waiting does not pile up.
-    drop(ret.take_list::<u32>(0));
+    super::runtime::release(ret.take_list::<u32>(0));
 }
 
 impl Pollable {
@@ -208,7 +208,7 @@ impl InputStream {
         if ret.byte(0) != 0 {
             return Err(ret.stream_result(4).err().unwrap_or(StreamError::Closed));
         }
-        // Owned, so that dropping the chunk hands its memory back before the next read.
+        // Owned, so that the reader can hand its memory back before the next read.
         Ok(ret.take_list(4))
     }
 
