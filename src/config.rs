@@ -128,7 +128,9 @@ impl Upstream {
             Some((name, rest)) if name.eq_ignore_ascii_case("http") => (Scheme::Http, rest),
             _ => return Err("must start with http:// or https://"),
         };
-        let rest = text::strip_ascii_prefix(rest, "//").ok_or("must start with http:// or https://")?;
+        let rest = text::strip_ascii_prefix(rest, b'/')
+            .and_then(|rest| text::strip_ascii_prefix(rest, b'/'))
+            .ok_or("must start with http:// or https://")?;
         let rest = text::split(rest, b'#').next().unwrap_or("");
         let (authority, path_and_query) = text::split_before(rest, |b| b == b'/' || b == b'?').unwrap_or((rest, ""));
         if authority.is_empty() {

@@ -339,8 +339,7 @@ impl<'p> Scanner<'p> {
     pub fn new(paths: &'p [&'p Path]) -> Scanner<'p> {
         let paths = paths.get(..MAX_PATHS).unwrap_or(paths);
         let deepest = paths.iter().map(|p| p.segments.len()).max().unwrap_or(0);
-        let mut levels = Vec::new();
-        levels.resize(deepest + 1, Level::default());
+        let mut levels = alloc::vec![Level::default(); deepest + 1];
         for (i, path) in paths.iter().enumerate() {
             let length = path.segments.len();
             for (depth, level) in levels.iter_mut().enumerate() {
@@ -351,8 +350,8 @@ impl<'p> Scanner<'p> {
         if let Some(root) = levels.first_mut() {
             root.live = root.reaching;
         }
-        let mut captures = Vec::new();
-        captures.resize(paths.len(), None);
+        // Not `resize`, which clones its fill value (and so brings `Clone` for vectors along).
+        let captures = core::iter::repeat_with(|| None).take(paths.len()).collect();
         Scanner {
             paths,
             state: VA,

@@ -46,7 +46,7 @@ impl PathError {
 impl Path {
     pub fn parse(spelled: &str) -> Result<Path, PathError> {
         let mut segments = Vec::new();
-        if let Some(pointer) = text::strip_ascii_prefix(spelled, "/") {
+        if let Some(pointer) = text::strip_ascii_prefix(spelled, b'/') {
             for token in text::split(pointer, b'/') {
                 segments.push(Segment::new(unescape_pointer_token(token)?));
             }

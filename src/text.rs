@@ -32,7 +32,11 @@ pub fn parse_u64(text: &[u8]) -> Option<u64> {
         if !b.is_ascii_digit() {
             return None;
         }
-        value.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        // Not `checked_mul`: on wasm32 it costs a 128-bit multiplication routine.
+        if value > u64::MAX / 10 {
+            return None;
+        }
+        (value * 10).checked_add(u64::from(b - b'0'))
     })
 }
 
@@ -55,13 +59,12 @@ pub fn split_before(text: &str, is_separator: impl Fn(u8) -> bool) -> Option<(&s
     unsafe { Some((text.get_unchecked(..at), text.get_unchecked(at..))) }
 }
 
-/// `text` without `prefix`, an ASCII string, when it starts with it.
-pub fn strip_ascii_prefix<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
-    if !prefix.is_ascii() || !text.as_bytes().starts_with(prefix.as_bytes()) {
+/// `text` without its first byte, when that is `first` (an ASCII byte).
+pub fn strip_ascii_prefix(text: &str, first: u8) -> Option<&str> {
+    if text.as_bytes().first() != Some(&first) {
         return None;
     }
-    // SAFETY: the prefix is ASCII, so its end is a boundary of `text`.
-    unsafe { Some(text.get_unchecked(prefix.len()..)) }
+    split_around_ascii(text, 0).map(|(_, rest)| rest)
 }
 
 /// The text before and after byte `at`, dropping it; `None` unless it is ASCII. `str::split_at`
