@@ -10,7 +10,9 @@ instance export to a one- or two-letter name is a consistent renaming inside one
 so the component's meaning is unchanged; it saves about 3 KB.
 
 The same holds for the main module's exports (`memory`, `cabi_realloc`, the exported handler),
-which only the component's own `alias core export` lines refer to.
+which only the component's own `alias core export` lines refer to; an export that none of them
+refers to (`memcmp`, which the linker exports because it is `#[no_mangle]`) is dropped. The
+helper modules `component new` adds (the shim and its fixup) get short import module names too.
 
 Works on the text `wasm-tools print` writes, whose layout is regular: one import, export or
 `with` per line. Anything it does not recognise makes it stop with an error rather than guess.
@@ -23,7 +25,7 @@ import sys
 IMPORT = re.compile(r'^(\s*)\(import "([^"]+)" "([^"]+)" (.*)$')
 EXPORT = re.compile(r'^(\s*)\(export "([^"]+)" (.*)$')
 WITH = re.compile(r'^(\s*)\(with "([^"]+)" \(instance (\d+)\)\)(.*)$')
-INSTANTIATE_MAIN = re.compile(r'^\s*\(core instance \(;(\d+);\) \(instantiate 0\s*$')
+INSTANTIATE = re.compile(r'^\s*\(core instance \(;(\d+);\) \(instantiate (\d+)\s*$')
 CORE_INSTANCE = re.compile(r'^\s*\(core instance \(;(\d+);\)\s*$')
 ALIAS_CORE_EXPORT = re.compile(r'^(\s*\(alias core export )(\d+) "([^"]+)"(.*)$')
 CORE_MODULE = re.compile(r'^  \(core module \(;(\d+);\)\s*$')
@@ -44,65 +46,69 @@ def fail(message):
     sys.exit(f"shorten_core_names: {message}")
 
 
+def instantiations(lines):
+    """Each core module's instantiation: {module: (instance, [(import module, feeding instance)])}."""
+    found, current = {}, None
+    for line in lines:
+        match = INSTANTIATE.match(line)
+        if match:
+            instance, module = match.groups()
+            if module in found:
+                fail(f"module {module} is instantiated twice")
+            current = found[module] = (instance, [])
+            continue
+        if current is not None:
+            match = WITH.match(line)
+            if match:
+                current[1].append((match.group(2), match.group(3)))
+            elif line.strip() == ")":
+                current = None
+            else:
+                fail(f"unexpected line in an instantiation: {line.strip()}")
+    return found
+
+
 def main(source, target):
     lines = open(source).read().split("\n")
-
-    # Pass 1: which core instances feed which import module of module 0, and which core
-    # instance is module 0's instantiation.
-    feeds = {}  # core instance index -> import module name of module 0
-    main_instance = None
-    in_instantiation = False
-    for line in lines:
-        found = INSTANTIATE_MAIN.match(line)
-        if found:
-            if main_instance is not None:
-                fail("module 0 is instantiated twice")
-            main_instance = found.group(1)
-            in_instantiation = True
-            continue
-        if in_instantiation:
-            found = WITH.match(line)
-            if found:
-                feeds[found.group(3)] = found.group(2)
-            elif line.strip() == ")":
-                in_instantiation = False
-            else:
-                fail(f"unexpected line in module 0's instantiation: {line.strip()}")
-    if main_instance is None:
+    instances = instantiations(lines)
+    if "0" not in instances:
         fail("no instantiation of module 0")
+    main_instance = instances["0"][0]
+    feeds = {instance: name for name, instance in instances["0"][1]}  # instance -> import module
+    aliased = {m.group(3) for m in map(ALIAS_CORE_EXPORT.match, lines) if m and m.group(2) == main_instance}
 
-    module_names = {}  # import module name -> short
-    field_names = {}  # (module, field) -> short
+    module_names = {}  # module -> {import module name -> short}
+    field_names = {}  # (import module, field) of module 0 -> short
     export_names = {}  # export of module 0 -> short
 
-    # Pass 2: rename, module 0's imports and exports first (they come first in the text).
     out = []
-    module = None
+    module = None  # the core module whose lines are being read
     instance = None  # the core instance whose export lines are being read
-    in_instantiation = False
+    instantiated = None  # the module whose instantiation is being read
     for line in lines:
         found = CORE_MODULE.match(line)
         if found:
             module = found.group(1)
+            module_names[module] = {}
             out.append(line)
             continue
         if module is not None:
             if line == "  )":
                 module = None
-            elif module == "0":
-                found = IMPORT.match(line)
-                if found:
-                    indent, mod, field, rest = found.groups()
-                    short_mod = module_names.setdefault(mod, short_name(len(module_names)))
-                    count = sum(1 for key in field_names if key[0] == mod)
-                    short_field = field_names.setdefault((mod, field), short_name(count))
-                    line = f'{indent}(import "{short_mod}" "{short_field}" {rest}'
-                else:
-                    found = EXPORT.match(line)
-                    if found:
-                        indent, name, rest = found.groups()
-                        short = export_names.setdefault(name, short_name(len(export_names)))
-                        line = f'{indent}(export "{short}" {rest}'
+            elif found := IMPORT.match(line):
+                indent, name, field, rest = found.groups()
+                names = module_names[module]
+                short_module = names.setdefault(name, short_name(len(names)))
+                if module == "0":
+                    count = sum(1 for key in field_names if key[0] == name)
+                    field = field_names.setdefault((name, field), short_name(count))
+                line = f'{indent}(import "{short_module}" "{field}" {rest}'
+            elif module == "0" and (found := EXPORT.match(line)):
+                indent, name, rest = found.groups()
+                if name not in aliased:
+                    continue
+                short = export_names.setdefault(name, short_name(len(export_names)))
+                line = f'{indent}(export "{short}" {rest}'
             out.append(line)
             continue
 
@@ -126,21 +132,20 @@ def main(source, target):
             out.append(line)
             continue
 
-        if INSTANTIATE_MAIN.match(line):
-            in_instantiation = True
-        elif in_instantiation:
+        found = INSTANTIATE.match(line)
+        if found:
+            instantiated = found.group(2)
+        elif instantiated is not None:
             found = WITH.match(line)
             if found:
-                indent, mod, index, rest = found.groups()
-                line = f'{indent}(with "{module_names[mod]}" (instance {index})){rest}'
+                indent, name, index, rest = found.groups()
+                line = f'{indent}(with "{module_names[instantiated][name]}" (instance {index})){rest}'
             else:
-                in_instantiation = False
+                instantiated = None
 
         found = ALIAS_CORE_EXPORT.match(line)
         if found and found.group(2) == main_instance:
             head, index, name, rest = found.groups()
-            if name not in export_names:
-                fail(f"alias of {name}, which module 0 does not export")
             line = f'{head}{index} "{export_names[name]}"{rest}'
         out.append(line)
 
