@@ -72,24 +72,23 @@ const C_MINUS: u8 = 13;
 const C_POINT: u8 = 14;
 const C_ZERO: u8 = 15;
 const C_DIGIT: u8 = 16;
-const C_LOW_A: u8 = 17;
-const C_LOW_B: u8 = 18;
-const C_LOW_E: u8 = 19;
-const C_LOW_F: u8 = 20;
-const C_LOW_L: u8 = 21;
-const C_LOW_N: u8 = 22;
-const C_LOW_R: u8 = 23;
-const C_LOW_S: u8 = 24;
-const C_LOW_T: u8 = 25;
-const C_LOW_U: u8 = 26;
-/// The other hex digits: `c`, `d`, `A`-`D`, `F`.
-const C_HEX: u8 = 27;
-const C_UP_E: u8 = 28;
+// The letters that start a literal or an escape, or are hex digits or an exponent; the rest of
+// `true`, `false` and `null` is checked apart from the table.
+const C_LOW_B: u8 = 17;
+const C_LOW_E: u8 = 18;
+const C_LOW_F: u8 = 19;
+const C_LOW_N: u8 = 20;
+const C_LOW_R: u8 = 21;
+const C_LOW_T: u8 = 22;
+const C_LOW_U: u8 = 23;
+/// The other hex digits: `a`, `c`, `d`, `A`-`D`, `F`.
+const C_HEX: u8 = 24;
+const C_UP_E: u8 = 25;
 /// Any other ASCII character.
-const C_ETC: u8 = 29;
+const C_ETC: u8 = 26;
 /// A byte of a multi-byte UTF-8 character, checked apart from the table.
-const C_HIGH: u8 = 30;
-const CLASSES: usize = 31;
+const C_HIGH: u8 = 27;
+const CLASSES: usize = 28;
 
 const fn class_of(b: u8) -> u8 {
     match b {
@@ -110,17 +109,14 @@ const fn class_of(b: u8) -> u8 {
         b'.' => C_POINT,
         b'0' => C_ZERO,
         b'1'..=b'9' => C_DIGIT,
-        b'a' => C_LOW_A,
         b'b' => C_LOW_B,
         b'e' => C_LOW_E,
         b'f' => C_LOW_F,
-        b'l' => C_LOW_L,
         b'n' => C_LOW_N,
         b'r' => C_LOW_R,
-        b's' => C_LOW_S,
         b't' => C_LOW_T,
         b'u' => C_LOW_U,
-        b'c' | b'd' | b'A'..=b'D' | b'F' => C_HEX,
+        b'a' | b'c' | b'd' | b'A'..=b'D' | b'F' => C_HEX,
         b'E' => C_UP_E,
         0x80..=0xff => C_HIGH,
         _ => C_ETC,
@@ -167,18 +163,10 @@ const FS: u8 = 16;
 const E1: u8 = 17;
 const E2: u8 = 18;
 const E3: u8 = 19;
-/// Inside `true`, `false` and `null`, by letters read.
-const T1: u8 = 20;
-const T2: u8 = 21;
-const T3: u8 = 22;
-const F1: u8 = 23;
-const F2: u8 = 24;
-const F3: u8 = 25;
-const F4: u8 = 26;
-const N1: u8 = 27;
-const N2: u8 = 28;
-const N3: u8 = 29;
-const STATES: usize = 30;
+/// Inside `true`, `false` or `null`: [`Scanner::literal`] holds the letters still due (a row per
+/// letter would cost the table 9 rows).
+const LI: u8 = 20;
+const STATES: usize = 21;
 
 // What the table answers besides a next state: the bytes that move through the container stack
 // or the path, which the scanner handles in code.
@@ -210,9 +198,7 @@ static TRANSITIONS: [[u8; CLASSES]; STATES] = {
     set(&mut t, &value_due, &[C_MINUS], MI);
     set(&mut t, &value_due, &[C_ZERO], ZE);
     set(&mut t, &value_due, &[C_DIGIT], IN);
-    set(&mut t, &value_due, &[C_LOW_T], T1);
-    set(&mut t, &value_due, &[C_LOW_F], F1);
-    set(&mut t, &value_due, &[C_LOW_N], N1);
+    set(&mut t, &value_due, &[C_LOW_T, C_LOW_F, C_LOW_N], LI);
     set(&mut t, &[AR], &[C_RSQRB], CLOSE_ARRAY);
     set(&mut t, &[OB, KE], &[C_QUOTE], QUOTE);
     set(&mut t, &[OB], &[C_RCURB], CLOSE_OBJECT);
@@ -234,7 +220,7 @@ static TRANSITIONS: [[u8; CLASSES]; STATES] = {
     set(&mut t, &[ST], &[C_BACKS], ES);
     set(&mut t, &[ES], &[C_QUOTE, C_BACKS, C_SLASH, C_LOW_B, C_LOW_F, C_LOW_N, C_LOW_R, C_LOW_T], ST);
     set(&mut t, &[ES], &[C_LOW_U], U1);
-    let hex = [C_ZERO, C_DIGIT, C_LOW_A, C_LOW_B, C_LOW_E, C_LOW_F, C_HEX, C_UP_E];
+    let hex = [C_ZERO, C_DIGIT, C_LOW_B, C_LOW_E, C_LOW_F, C_HEX, C_UP_E];
     set(&mut t, &[U1], &hex, U2);
     set(&mut t, &[U2], &hex, U3);
     set(&mut t, &[U3], &hex, U4);
@@ -248,16 +234,6 @@ static TRANSITIONS: [[u8; CLASSES]; STATES] = {
     set(&mut t, &[ZE, IN, FS], &[C_LOW_E, C_UP_E], E1);
     set(&mut t, &[E1], &[C_PLUS, C_MINUS], E2);
     set(&mut t, &[E1, E2, E3], &digits, E3);
-    // Literals.
-    set(&mut t, &[T1], &[C_LOW_R], T2);
-    set(&mut t, &[T2], &[C_LOW_U], T3);
-    set(&mut t, &[T3, F4], &[C_LOW_E], OK);
-    set(&mut t, &[F1], &[C_LOW_A], F2);
-    set(&mut t, &[F2], &[C_LOW_L], F3);
-    set(&mut t, &[F3], &[C_LOW_S], F4);
-    set(&mut t, &[N1], &[C_LOW_U], N2);
-    set(&mut t, &[N2], &[C_LOW_L], N3);
-    set(&mut t, &[N3], &[C_LOW_L], OK);
     t
 };
 
@@ -324,6 +300,8 @@ pub struct Scanner<'p> {
     utf8_high: u8,
     /// The `\uXXXX` code unit being read.
     unit: u16,
+    /// The letters of `true`, `false` or `null` still due.
+    literal: &'static [u8],
     /// Paths whose segment still matches the key being read, and how many bytes of it matched.
     key_candidates: u64,
     key_matched: usize,
@@ -363,6 +341,7 @@ impl<'p> Scanner<'p> {
             utf8_low: 0,
             utf8_high: 0,
             unit: 0,
+            literal: &[],
             key_candidates: 0,
             key_matched: 0,
             high_surrogate: None,
@@ -414,6 +393,17 @@ impl<'p> Scanner<'p> {
         let state = self.state;
         if self.utf8_remaining > 0 || (state == ST && b >= 0x80) {
             return self.utf8_byte(b);
+        }
+        if state == LI {
+            match self.literal.split_first() {
+                Some((&due, rest)) if due == b => self.literal = rest,
+                _ => return Err(JsonErrorKind::UnexpectedByte),
+            }
+            if self.literal.is_empty() {
+                self.end_value(chunk, at + 1);
+                self.state = OK;
+            }
+            return Ok(());
         }
         let class = CLASS.get(usize::from(b)).copied().unwrap_or(C_HIGH);
         // `state` and `class` are always in range; `get` keeps a panic (and its formatting) out.
@@ -486,7 +476,13 @@ impl<'p> Scanner<'p> {
                 other => other,
             }),
             U1 => self.unit = 0,
-            OK if matches!(state, T3 | F4 | N3) => self.end_value(chunk, at + 1),
+            LI => {
+                self.literal = match b {
+                    b't' => b"rue",
+                    b'f' => b"alse",
+                    _ => b"ull",
+                }
+            }
             _ => {}
         }
         if matches!(state, U1..=U4) {
