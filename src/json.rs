@@ -147,26 +147,23 @@ const KE: u8 = 3;
 const CO: u8 = 4;
 /// After a value: `,` or a closing bracket inside a container, nothing more at the root.
 const OK: u8 = 5;
-/// In a string, after `\`, after `\u` and one to three hex digits.
+/// In a string, after `\`, inside a `\uXXXX` escape (its digits counted in [`Scanner::unit`]).
 const ST: u8 = 6;
 const ES: u8 = 7;
-const U1: u8 = 8;
-const U2: u8 = 9;
-const U3: u8 = 10;
-const U4: u8 = 11;
+const UX: u8 = 8;
 /// A number: after `-`, `0`, other integer digits, `.`, fraction digits, `e`, its sign, its digits.
-const MI: u8 = 12;
-const ZE: u8 = 13;
-const IN: u8 = 14;
-const FR: u8 = 15;
-const FS: u8 = 16;
-const E1: u8 = 17;
-const E2: u8 = 18;
-const E3: u8 = 19;
+const MI: u8 = 9;
+const ZE: u8 = 10;
+const IN: u8 = 11;
+const FR: u8 = 12;
+const FS: u8 = 13;
+const E1: u8 = 14;
+const E2: u8 = 15;
+const E3: u8 = 16;
 /// Inside `true`, `false` or `null`: [`Scanner::literal`] holds the letters still due (a row per
 /// letter would cost the table 9 rows).
-const LI: u8 = 20;
-const STATES: usize = 21;
+const LI: u8 = 17;
+const STATES: usize = 18;
 
 // What the table answers besides a next state: the bytes that move through the container stack
 // or the path, which the scanner handles in code.
@@ -219,12 +216,9 @@ static TRANSITIONS: [[u8; CLASSES]; STATES] = {
     set(&mut t, &[ST], &[C_QUOTE], QUOTE);
     set(&mut t, &[ST], &[C_BACKS], ES);
     set(&mut t, &[ES], &[C_QUOTE, C_BACKS, C_SLASH, C_LOW_B, C_LOW_F, C_LOW_N, C_LOW_R, C_LOW_T], ST);
-    set(&mut t, &[ES], &[C_LOW_U], U1);
+    set(&mut t, &[ES], &[C_LOW_U], UX);
     let hex = [C_ZERO, C_DIGIT, C_LOW_B, C_LOW_E, C_LOW_F, C_HEX, C_UP_E];
-    set(&mut t, &[U1], &hex, U2);
-    set(&mut t, &[U2], &hex, U3);
-    set(&mut t, &[U3], &hex, U4);
-    set(&mut t, &[U4], &hex, ST);
+    set(&mut t, &[UX], &hex, UX);
     // Numbers: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
     set(&mut t, &[MI], &[C_ZERO], ZE);
     set(&mut t, &[MI, IN], &[C_DIGIT], IN);
@@ -298,8 +292,8 @@ pub struct Scanner<'p> {
     utf8_remaining: u8,
     utf8_low: u8,
     utf8_high: u8,
-    /// The `\uXXXX` code unit being read.
-    unit: u16,
+    /// The `\uXXXX` code unit being read, below a marker bit that counts its digits.
+    unit: u32,
     /// The letters of `true`, `false` or `null` still due.
     literal: &'static [u8],
     /// Paths whose segment still matches the key being read, and how many bytes of it matched.
@@ -475,7 +469,8 @@ impl<'p> Scanner<'p> {
                 b't' => b'\t',
                 other => other,
             }),
-            U1 => self.unit = 0,
+            // A marker bit above the digits to come: after four of them it reaches bit 16.
+            UX if state == ES => self.unit = 1,
             LI => {
                 self.literal = match b {
                     b't' => b"rue",
@@ -485,10 +480,11 @@ impl<'p> Scanner<'p> {
             }
             _ => {}
         }
-        if matches!(state, U1..=U4) {
-            self.unit = self.unit << 4 | u16::from(hex_value(b).unwrap_or(0));
-            if state == U4 {
-                self.key_unit(self.unit);
+        if state == UX {
+            self.unit = self.unit << 4 | u32::from(hex_value(b).unwrap_or(0));
+            if self.unit > 0xffff {
+                self.key_unit(self.unit as u16);
+                next = ST;
             }
         }
         self.state = next;
@@ -499,7 +495,7 @@ impl<'p> Scanner<'p> {
     fn error_at(&self, state: u8) -> JsonErrorKind {
         match state {
             ST => JsonErrorKind::ControlCharacterInString,
-            ES..=U4 => JsonErrorKind::InvalidEscape,
+            ES | UX => JsonErrorKind::InvalidEscape,
             MI | FR | E1 | E2 => JsonErrorKind::InvalidNumber,
             // A number that can end here has ended, and what follows is refused after it.
             OK | ZE | IN | FS | E3 if self.containers.len == 0 => JsonErrorKind::TrailingData,
