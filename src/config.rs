@@ -72,47 +72,55 @@ impl Config {
 
     /// Reads the settings through `lookup`, which is asked for each by its `RELAY_*` name.
     pub fn read(lookup: impl Fn(&'static str) -> Option<String>) -> Result<Config, RelayError> {
-        let required = |name: &'static str| match lookup(name) {
-            Some(text) if !text.trim_ascii().is_empty() => Ok(text),
-            _ => Err(RelayError::config(name, "is not set")),
+        // A problem concerns the setting read last, so the parsers report only the problem: one
+        // error type through every step keeps the wasm build small.
+        let setting = core::cell::Cell::new("");
+        let get = |name: &'static str| {
+            setting.set(name);
+            lookup(name)
         };
-        let number = |name: &'static str, default: u64| match lookup(name) {
+        Config::parse(get).map_err(|problem| RelayError::Config { setting: setting.get(), problem })
+    }
+
+    fn parse(get: impl Fn(&'static str) -> Option<String>) -> Result<Config, String> {
+        let required = |name: &'static str| match get(name) {
+            Some(text) if !text.trim_ascii().is_empty() => Ok(text),
+            _ => Err(problem("is not set")),
+        };
+        let number = |name: &'static str, default: u64| match get(name) {
             None => Ok(default),
-            Some(text) => positive_number(&text).ok_or_else(|| RelayError::config(name, "must be a whole number greater than zero")),
+            Some(text) => positive_number(&text).ok_or_else(|| problem("must be a whole number greater than zero")),
         };
 
-        let upstream = Upstream::parse(&required("RELAY_UPSTREAM_URL")?)
-            .map_err(|problem| RelayError::config("RELAY_UPSTREAM_URL", problem))?;
-        let fields = field::parse_list(&required("RELAY_FIELDS")?)
-            .map_err(|problem| RelayError::Config { setting: "RELAY_FIELDS", problem })?;
-        let method = match lookup("RELAY_METHOD") {
+        let upstream = Upstream::parse(&required("RELAY_UPSTREAM_URL")?).map_err(problem)?;
+        let fields = field::parse_list(&required("RELAY_FIELDS")?)?;
+        let method = match get("RELAY_METHOD") {
             None => String::from("POST"),
-            Some(text) => parse_method(&text).map_err(|problem| RelayError::config("RELAY_METHOD", problem))?,
+            Some(text) => parse_method(&text).map_err(problem)?,
         };
-        let mut headers = match lookup("RELAY_UPSTREAM_HEADERS") {
+        let mut headers = match get("RELAY_UPSTREAM_HEADERS") {
             None => Vec::new(),
-            Some(text) => parse_header_list(&text)
-                .map_err(|problem| RelayError::Config { setting: "RELAY_UPSTREAM_HEADERS", problem })?,
+            Some(text) => parse_header_list(&text)?,
         };
-        if let Some(key) = lookup("RELAY_API_KEY") {
-            let header = lookup("RELAY_API_KEY_HEADER");
+        let header = get("RELAY_API_KEY_HEADER");
+        // Read last, so that a bad key or key header is reported as RELAY_API_KEY.
+        if let Some(key) = get("RELAY_API_KEY") {
             let value = key.trim_ascii().as_bytes().to_vec();
-            let name = check_header(header.as_deref().unwrap_or("authorization"), &value)
-                .map_err(|problem| RelayError::Config { setting: "RELAY_API_KEY", problem })?;
+            let name = check_header(header.as_deref().unwrap_or("authorization"), &value)?;
             headers.push((name, value));
         }
-        Ok(Config {
-            job: Job {
-                upstream,
-                method,
-                headers,
-                fields,
-                timeout_ms: number("RELAY_TIMEOUT_MS", DEFAULT_TIMEOUT_MS)?,
-                max_response_bytes: number("RELAY_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES)?,
-            },
-            max_request_bytes: number("RELAY_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES)?,
-        })
+        let timeout_ms = number("RELAY_TIMEOUT_MS", DEFAULT_TIMEOUT_MS)?;
+        let max_response_bytes = number("RELAY_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES)?;
+        let max_request_bytes = number("RELAY_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES)?;
+        Ok(Config { job: Job { upstream, method, headers, fields, timeout_ms, max_response_bytes }, max_request_bytes })
     }
+}
+
+/// A problem with a setting, for [`RelayError::Config`].
+#[cold]
+#[inline(never)]
+fn problem(text: &str) -> String {
+    String::from(text)
 }
 
 /// A whole number greater than zero, as every numeric setting must be.
