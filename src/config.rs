@@ -145,18 +145,18 @@ impl Upstream {
             return Err("has no host");
         }
         if authority.bytes().any(|b| b == b'@') {
-            return Err("must not carry user:password@; send credentials with RELAY_UPSTREAM_HEADERS");
+            return Err("must not carry credentials (user:password@)");
         }
         if !authority.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':' | b'[' | b']' | b'%')) {
-            return Err("has a host with characters a host name cannot have");
+            return Err("has an invalid host");
         }
         if let Some(port) = port_of(authority) {
             if parse_u64(port.as_bytes()).is_none_or(|port| port > 65535) {
-                return Err("has a port that is not a number from 0 to 65535");
+                return Err("has an invalid port");
             }
         }
         if path_and_query.bytes().any(|b| b <= b' ' || b == 0x7f) {
-            return Err("has spaces or control characters in its path");
+            return Err("has spaces or controls in its path");
         }
         // wasi:http wants a path that starts with `/`: `http://h?q` asks for `/?q`.
         let mut path = String::new();
@@ -178,7 +178,7 @@ fn port_of(authority: &str) -> Option<&str> {
 pub fn parse_method(text: &str) -> Result<String, &'static str> {
     let text = text.trim_ascii();
     if text.is_empty() || !text.bytes().all(is_token_byte) {
-        return Err("must be an HTTP method such as POST or GET");
+        return Err("must be an HTTP method");
     }
     Ok(text.to_string())
 }

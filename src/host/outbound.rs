@@ -32,7 +32,7 @@ pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Ve
     // wasmtime reports its own expiry as a bare stream error, indistinguishable from a reset.
     let options = RequestOptions::with_timeouts(timeout_ns);
 
-    let outgoing_body = request.body().map_err(|()| unreachable_because("the request body is unavailable"))?;
+    let outgoing_body = request.body().map_err(|()| contract_broken())?;
     let pending = abi::send(request, options).map_err(|case| map_error_case(case, job))?;
 
     // A failed write is not reported here: the upstream may have answered early (a 413, say), and
@@ -58,7 +58,7 @@ pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Ve
         match pending.get() {
             Some(Ok(response)) => break response,
             Some(Err(Some(case))) => return Err(map_error_case(case, job)),
-            Some(Err(None)) => return Err(unreachable_because("the response was already taken")),
+            Some(Err(None)) => return Err(contract_broken()),
             None => abi::poll(&[ready]),
         }
     };
@@ -71,12 +71,17 @@ fn project(response: IncomingResponse, paths: &[&Path], job: &Job, timeout_ns: u
     let stream = response
         .consume()
         .and_then(|body| body.stream())
-        .map_err(|()| unreachable_because("the response body is unavailable"))?;
+        .map_err(|()| contract_broken())?;
     read_each(stream, Some(timeout_ns), |chunk| projection.push(chunk), |failure| match failure {
         StreamFailure::Broken(error) => map_stream_error(error, job),
         StreamFailure::TimedOut => RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms },
     })?;
     projection.finish()
+}
+
+/// A `wasi:http` call failed in a way its contract rules out (a response taken twice, say).
+fn contract_broken() -> RelayError {
+    unreachable_because("the host broke the wasi:http contract")
 }
 
 fn unreachable_because(detail: &'static str) -> RelayError {
@@ -85,10 +90,10 @@ fn unreachable_because(detail: &'static str) -> RelayError {
 
 fn map_stream_error(error: StreamError, job: &Job) -> RelayError {
     match error {
-        StreamError::Closed => unreachable_because("the connection closed before the answer was complete"),
+        StreamError::Closed => unreachable_because("the connection closed mid-answer"),
         StreamError::Failed(error) => match error.http_case() {
             Some(case) => map_error_case(case, job),
-            None => unreachable_because("the connection failed while the answer was read"),
+            None => unreachable_because("the connection failed mid-answer"),
         },
     }
 }
@@ -101,7 +106,7 @@ fn map_error_case(case: ErrorCase, job: &Job) -> RelayError {
         abi::HTTP_RESPONSE_BODY_SIZE => return RelayError::UpstreamTooLarge { limit: job.max_response_bytes },
         abi::DNS_ERROR | abi::DESTINATION_NOT_FOUND => "its host name does not resolve",
         abi::CONNECTION_REFUSED => "the connection was refused",
-        abi::CONNECTION_TERMINATED => "the connection closed before the answer was complete",
+        abi::CONNECTION_TERMINATED => "the connection closed mid-answer",
         abi::DESTINATION_UNAVAILABLE..=abi::DESTINATION_IP_UNROUTABLE => "its address cannot be reached",
         abi::HTTP_REQUEST_DENIED => "the host does not allow requests to it (allowed_outbound_hosts)",
         abi::TLS_PROTOCOL_ERROR..=abi::TLS_ALERT_RECEIVED => "the TLS handshake failed",
