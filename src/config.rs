@@ -147,7 +147,7 @@ impl Upstream {
         if authority.bytes().any(|b| b == b'@') {
             return Err("must not carry credentials (user:password@)");
         }
-        if !authority.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':' | b'[' | b']' | b'%')) {
+        if !text::all_in(authority.as_bytes(), text::HOST) {
             return Err("has an invalid host");
         }
         if let Some(port) = port_of(authority) {
@@ -155,7 +155,7 @@ impl Upstream {
                 return Err("has an invalid port");
             }
         }
-        if path_and_query.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        if !text::all_in(path_and_query.as_bytes(), text::VISIBLE | text::HIGH) {
             return Err("has spaces or controls in its path");
         }
         // wasi:http wants a path that starts with `/`: `http://h?q` asks for `/?q`.
@@ -177,15 +177,15 @@ fn port_of(authority: &str) -> Option<&str> {
 /// An HTTP method is a token (RFC 9110); it is sent as written, so `post` stays `post`.
 pub fn parse_method(text: &str) -> Result<String, &'static str> {
     let text = text.trim_ascii();
-    if text.is_empty() || !text.bytes().all(is_token_byte) {
+    if !is_token(text) {
         return Err("must be an HTTP method");
     }
     Ok(text.to_string())
 }
 
-/// RFC 9110's `tchar`: what header names and methods are made of.
-pub fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
+/// A token of RFC 9110 (`tchar`s): what header names and methods are.
+pub fn is_token(text: &str) -> bool {
+    !text.is_empty() && text::all_in(text.as_bytes(), text::TOKEN)
 }
 
 /// Headers the host sets from the request itself; configuring them would contradict it.
@@ -194,7 +194,7 @@ const RESERVED_HEADERS: [&str; 6] = ["host", "content-length", "transfer-encodin
 /// Checks one header and returns its name in lower case.
 pub fn check_header(name: &str, value: &[u8]) -> Result<String, String> {
     let name = name.trim_ascii();
-    if name.is_empty() || !name.bytes().all(is_token_byte) {
+    if !is_token(name) {
         let mut problem = String::from("\"");
         problem.push_str(name);
         problem.push_str("\" is not a valid header name");
@@ -207,7 +207,7 @@ pub fn check_header(name: &str, value: &[u8]) -> Result<String, String> {
         return Err(problem);
     }
     // CR and LF would let a value start a header of its own; other controls are invalid too.
-    if value.iter().any(|&b| (b < b' ' && b != b'\t') || b == 0x7f) {
+    if !text::all_in(value, text::VISIBLE | text::BLANK | text::HIGH) {
         let mut problem = String::from("the value of ");
         problem.push_str(&name);
         problem.push_str(" has a control character");

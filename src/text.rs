@@ -21,6 +21,41 @@ pub fn push_u64(text: &mut String, mut value: u64) {
     unsafe { text.as_mut_vec() }.extend_from_slice(digits.get(start..).unwrap_or(&[]));
 }
 
+/// Byte classes for [`all_in`]: which bytes a URL part, a token or a header value may hold.
+pub const TOKEN: u8 = 1;
+pub const HOST: u8 = 2;
+/// Printable ASCII, no space.
+pub const VISIBLE: u8 = 4;
+/// Space and tab.
+pub const BLANK: u8 = 8;
+/// Bytes from 0x80 up (UTF-8 beyond ASCII).
+pub const HIGH: u8 = 16;
+
+const fn classes_of(b: u8) -> u8 {
+    let alphanumeric = b.is_ascii_alphanumeric();
+    let token = alphanumeric || matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~');
+    let host = alphanumeric || matches!(b, b'-' | b'.' | b'_' | b'~' | b':' | b'[' | b']' | b'%');
+    let visible = b > b' ' && b < 0x7f;
+    let blank = b == b' ' || b == b'\t';
+    (token as u8 * TOKEN) | (host as u8 * HOST) | (visible as u8 * VISIBLE) | (blank as u8 * BLANK)
+}
+
+static ASCII_CLASSES: [u8; 128] = {
+    let mut table = [0; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = classes_of(b as u8);
+        b += 1;
+    }
+    table
+};
+
+/// Whether every byte of `text` is in one of `classes`. One table and one loop serve every check
+/// of the configuration, which in wasm is smaller than a closure per check.
+pub fn all_in(text: &[u8], classes: u8) -> bool {
+    text.iter().all(|&b| ASCII_CLASSES.get(usize::from(b)).map_or(HIGH, |&c| c) & classes != 0)
+}
+
 /// Parses ASCII digits, with spaces or tabs around them, into a `u64`; `None` for anything else,
 /// an empty string or an overflow.
 pub fn parse_u64(text: &[u8]) -> Option<u64> {
@@ -126,6 +161,18 @@ mod tests {
         let parts: alloc::vec::Vec<&str> = split("a,,b,", b',').collect();
         assert_eq!(parts, ["a", "", "b", ""]);
         assert_eq!(split("", b',').collect::<alloc::vec::Vec<_>>(), [""]);
+    }
+
+    #[test]
+    fn byte_classes() {
+        assert!(all_in(b"X-Api_Key.1~!", TOKEN));
+        assert!(!all_in(b"a b", TOKEN) && !all_in(b"a:b", TOKEN) && !all_in("\u{e9}".as_bytes(), TOKEN));
+        assert!(all_in(b"[::1]:80", HOST) && all_in(b"api.example.com", HOST));
+        assert!(!all_in(b"a/b", HOST) && !all_in(b"a@b", HOST));
+        assert!(all_in("/a?b=\u{e9}".as_bytes(), VISIBLE | HIGH));
+        assert!(!all_in(b"/a b", VISIBLE | HIGH) && !all_in(b"\x7f", VISIBLE | HIGH));
+        assert!(all_in(b"Bearer a\tb", VISIBLE | BLANK));
+        assert!(!all_in(b"a\r\nb", VISIBLE | BLANK | HIGH) && !all_in(b"\0", VISIBLE | BLANK | HIGH));
     }
 
     #[test]
