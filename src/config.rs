@@ -67,11 +67,12 @@ impl Config {
     /// lists them (the tests, the fuzzer and the manifests' check read configurations this way; the
     /// components call [`Config::read`] with their own lookup).
     pub fn from_env(env: &[(String, String)]) -> Result<Config, RelayError> {
-        Config::read(|name| env.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone()))
+        Config::read(|name| env.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str()))
     }
 
-    /// Reads the settings through `lookup`, which is asked for each by its `RELAY_*` name.
-    pub fn read(lookup: impl Fn(&'static str) -> Option<String>) -> Result<Config, RelayError> {
+    /// Reads the settings through `lookup`, which is asked for each by its `RELAY_*` name and
+    /// lends the text (parsing copies what it keeps).
+    pub fn read<'a>(lookup: impl Fn(&'static str) -> Option<&'a str>) -> Result<Config, RelayError> {
         // A problem concerns the setting read last, so the parsers report only the problem: one
         // error type through every step keeps the wasm build small.
         let setting = core::cell::Cell::new("");
@@ -82,31 +83,31 @@ impl Config {
         Config::parse(get).map_err(|problem| RelayError::Config { setting: setting.get(), problem })
     }
 
-    fn parse(get: impl Fn(&'static str) -> Option<String>) -> Result<Config, String> {
+    fn parse<'a>(get: impl Fn(&'static str) -> Option<&'a str>) -> Result<Config, String> {
         let required = |name: &'static str| match get(name) {
             Some(text) if !text.trim_ascii().is_empty() => Ok(text),
             _ => Err(problem("is not set")),
         };
         let number = |name: &'static str, default: u64| match get(name) {
             None => Ok(default),
-            Some(text) => positive_number(&text).ok_or_else(|| problem("must be a whole number greater than zero")),
+            Some(text) => positive_number(text).ok_or_else(|| problem("must be a whole number greater than zero")),
         };
 
-        let upstream = Upstream::parse(&required("RELAY_UPSTREAM_URL")?).map_err(problem)?;
-        let fields = field::parse_list(&required("RELAY_FIELDS")?)?;
+        let upstream = Upstream::parse(required("RELAY_UPSTREAM_URL")?).map_err(problem)?;
+        let fields = field::parse_list(required("RELAY_FIELDS")?)?;
         let method = match get("RELAY_METHOD") {
             None => String::from("POST"),
-            Some(text) => parse_method(&text).map_err(problem)?,
+            Some(text) => parse_method(text).map_err(problem)?,
         };
         let mut headers = match get("RELAY_UPSTREAM_HEADERS") {
             None => Vec::new(),
-            Some(text) => parse_header_list(&text)?,
+            Some(text) => parse_header_list(text)?,
         };
         let header = get("RELAY_API_KEY_HEADER");
         // Read last, so that a bad key or key header is reported as RELAY_API_KEY.
         if let Some(key) = get("RELAY_API_KEY") {
             let value = key.trim_ascii().as_bytes().to_vec();
-            let name = check_header(header.as_deref().unwrap_or("authorization"), &value)?;
+            let name = check_header(header.unwrap_or("authorization"), &value)?;
             headers.push((name, value));
         }
         let timeout_ms = number("RELAY_TIMEOUT_MS", DEFAULT_TIMEOUT_MS)?;
@@ -328,8 +329,8 @@ mod tests {
     #[test]
     fn any_source_can_supply_the_settings() {
         let config = Config::read(|name| match name {
-            "RELAY_UPSTREAM_URL" => Some("https://api.example.com".into()),
-            "RELAY_FIELDS" => Some("a".into()),
+            "RELAY_UPSTREAM_URL" => Some("https://api.example.com"),
+            "RELAY_FIELDS" => Some("a"),
             _ => None,
         })
         .unwrap();
@@ -341,13 +342,13 @@ mod tests {
         let asked = core::cell::RefCell::new(Vec::new());
         let _ = Config::read(|name| {
             asked.borrow_mut().push(name);
-            Some(String::from(match name {
+            Some(match name {
                 "RELAY_UPSTREAM_URL" => "http://h/",
                 "RELAY_FIELDS" => "a",
                 "RELAY_METHOD" | "RELAY_API_KEY_HEADER" => "X",
                 "RELAY_UPSTREAM_HEADERS" => "a=b",
                 _ => "1",
-            }))
+            })
         })
         .unwrap();
         let mut asked = asked.into_inner();

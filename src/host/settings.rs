@@ -9,7 +9,7 @@ use crate::error::RelayError;
 #[cfg(not(any(feature = "spin", feature = "spin-via-sdk")))]
 pub fn load() -> Result<Config, RelayError> {
     let environment = super::abi::environment();
-    Config::read(|name| environment.iter().find(|variable| variable.name() == name).map(|variable| variable.value().into()))
+    Config::read(|name| environment.iter().find(|variable| variable.name() == name).map(|variable| variable.value()))
 }
 
 #[cfg(feature = "spin")]
@@ -32,11 +32,13 @@ pub fn load() -> Result<Config, RelayError> {
     // A Spin variable wins; the environment (spin.toml's `environment`) fills in the rest, so the
     // portable manifest's settings keep working with this artifact.
     let environment = super::abi::environment();
-    let lookup = |name: &'static str| -> Option<String> {
+    let lookup = |name: &'static str| -> Option<&'static str> {
         let variable = String::from(name).to_ascii_lowercase();
+        // The value lives as long as the instance, as every allocation does here.
         spin_variable_value(&variable)
             .filter(|value| !value.is_empty())
-            .or_else(|| environment.iter().find(|variable| variable.name() == name).map(|variable| variable.value().into()))
+            .map(|value| &*value.leak())
+            .or_else(|| environment.iter().find(|variable| variable.name() == name).map(|variable| variable.value()))
     };
     Config::read(lookup).map_err(|error| match error {
         RelayError::Config { setting, problem } => RelayError::Config { setting: spin_variable(setting), problem },
