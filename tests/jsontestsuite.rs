@@ -1,11 +1,15 @@
 //! Every case of JSONTestSuite (../shared/jsontestsuite/test_parsing): `y_` accepted, `n_`
-//! rejected, and each `i_` case handled as the table below states.
+//! rejected, and each `i_` case handled as the table below states; on the host, and through the
+//! built HTTP component (what wasm-opt made of the scanner is what runs).
+
+mod support;
 
 use std::fs;
 use std::path::PathBuf;
 
 use edge_relay::json::{extract, validate};
 use edge_relay::path::Path;
+use support::{relay_env, request, Reply, Serve, Upstream};
 
 /// The implementation-defined cases edge-relay accepts. Every other `i_` case is rejected: invalid
 /// UTF-8 (anywhere), a byte-order mark, and UTF-16/32 encodings are refused, because a relay
@@ -109,4 +113,29 @@ fn chunked_feeding_agrees_with_whole_documents() {
             }
         }
     }
+}
+
+/// The component validates the request body and projects the upstream's answer with the scanner:
+/// against an upstream that echoes the body, each case gets its verdict in wasm too, and an
+/// accepted document comes back whole, byte for byte.
+#[test]
+fn the_component_gives_every_case_its_verdict() {
+    let upstream = Upstream::start(|received| Reply::Send(200, "application/json", received.body.clone()));
+    let relay = Serve::start("edge_relay.wasm", &relay_env(upstream.url("/"), "doc=", &[]));
+    let mut wrong = Vec::new();
+    for (name, document) in suite() {
+        let accepted = validate(&document).is_ok();
+        let answer = request(relay.port, "POST", "/", &[], &document);
+        let expected_status = match (accepted, document.is_empty()) {
+            (true, _) => 200,
+            // An empty request body is relayed as no body; the empty echo is no JSON.
+            (false, true) => 502,
+            (false, false) => 400,
+        };
+        let whole = accepted.then(|| format!("{{\"doc\":{}}}", String::from_utf8_lossy(document.trim_ascii())));
+        if answer.status != expected_status || whole.is_some_and(|whole| answer.body != whole) {
+            wrong.push((name, answer.status));
+        }
+    }
+    assert!(wrong.is_empty(), "wrong answers from the component: {wrong:?}");
 }
