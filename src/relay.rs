@@ -2,27 +2,28 @@
 //! which upstream answers are accepted, how its body is projected within its size limit, and how
 //! the answer is written.
 
-use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::config::Job;
-use crate::text::push_u64;
 use crate::error::RelayError;
 use crate::field::Field;
 use crate::json::{write_string, Scanner};
 use crate::path::Path;
 
-/// The headers the relay adds to the configured ones (`job.headers`, sent after these):
-/// `content-type` (unless configured) and `content-length` (many APIs refuse chunked uploads).
-pub fn framing_headers(job: &Job, body_len: usize) -> Vec<(&'static str, Vec<u8>)> {
+/// The headers of the upstream request: `content-type` (unless configured) and `content-length`
+/// (many APIs refuse chunked uploads) for a body of `length` (its decimal digits), then the
+/// configured ones (`job.headers`).
+pub fn upstream_headers<'a>(job: &'a Job, length: &'a str) -> Vec<(&'a str, &'a [u8])> {
     let mut headers = Vec::new();
-    if body_len > 0 && !job.headers.iter().any(|(name, _)| name == "content-type") {
-        headers.push(("content-type", b"application/json".to_vec()));
+    let has_body = length != "0";
+    if has_body && !job.headers.iter().any(|(name, _)| name == "content-type") {
+        headers.push(("content-type", &b"application/json"[..]));
     }
-    if body_len > 0 || !is_bodiless_method(&job.method) {
-        let mut length = String::new();
-        push_u64(&mut length, body_len as u64);
-        headers.push(("content-length", length.into_bytes()));
+    if has_body || !is_bodiless_method(&job.method) {
+        headers.push(("content-length", length.as_bytes()));
+    }
+    for (name, value) in &job.headers {
+        headers.push((name.as_str(), value.as_slice()));
     }
     headers
 }
@@ -136,18 +137,17 @@ mod tests {
         }
     }
 
-    fn names<'a>(headers: &'a [(&'static str, Vec<u8>)]) -> Vec<(&'a str, &'a [u8])> {
-        headers.iter().map(|(n, v)| (*n, v.as_slice())).collect()
-    }
-
     #[test]
     fn upstream_requests_carry_their_length() {
-        let headers = framing_headers(&job("POST", &[("x-api-key", "k")]), 12);
-        assert_eq!(names(&headers), [("content-type", &b"application/json"[..]), ("content-length", b"12")]);
-        assert_eq!(names(&framing_headers(&job("POST", &[]), 0)), [("content-length", &b"0"[..])]);
-        assert!(framing_headers(&job("GET", &[]), 0).is_empty());
-        let custom = framing_headers(&job("PUT", &[("content-type", "application/vnd.api+json")]), 2);
-        assert_eq!(names(&custom), [("content-length", &b"2"[..])]);
+        let with_key = job("POST", &[("x-api-key", "k")]);
+        assert_eq!(
+            upstream_headers(&with_key, "12"),
+            [("content-type", &b"application/json"[..]), ("content-length", b"12"), ("x-api-key", b"k")]
+        );
+        assert_eq!(upstream_headers(&job("POST", &[]), "0"), [("content-length", &b"0"[..])]);
+        assert!(upstream_headers(&job("GET", &[]), "0").is_empty());
+        let custom = job("PUT", &[("content-type", "application/vnd.api+json")]);
+        assert_eq!(upstream_headers(&custom, "2"), [("content-length", &b"2"[..]), ("content-type", b"application/vnd.api+json")]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! One upstream exchange over `wasi:http/outgoing-handler`: send the body with its length,
 //! stream the answer into a [`Projection`], and map every host failure to a [`RelayError`].
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::abi::{self, ErrorCase, Fields, Header, IncomingResponse, OutgoingRequest, RequestOptions, StreamError};
@@ -8,19 +9,17 @@ use super::streams::{read_each, write_all, StreamFailure};
 use crate::config::{Job, Scheme};
 use crate::error::RelayError;
 use crate::path::Path;
-use crate::relay::{check_status, framing_headers, Projection};
+use crate::relay::{check_status, upstream_headers, Projection};
+use crate::text::push_u64;
 
 /// Sends `body` to the job's upstream and returns the values found at `paths` in its answer.
 pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
     // Not `saturating_mul`, which costs a 128-bit multiplication routine on wasm32.
     let timeout_ns = job.timeout_ms.min(u64::MAX / 1_000_000) * 1_000_000;
 
-    let framing = framing_headers(job, body.len());
-    let headers: Vec<Header> = framing
-        .iter()
-        .map(|(name, value)| Header::new(name, value))
-        .chain(job.headers.iter().map(|(name, value)| Header::new(name, value)))
-        .collect();
+    let mut length = String::new();
+    push_u64(&mut length, body.len() as u64);
+    let headers: Vec<Header> = upstream_headers(job, &length).iter().map(|(name, value)| Header::new(name, value)).collect();
     let headers = Fields::from_list(&headers)
         .map_err(|()| RelayError::config("RELAY_UPSTREAM_HEADERS", "the host refuses one of these headers"))?;
     let request = OutgoingRequest::new(headers);
