@@ -311,13 +311,15 @@ impl<'p> Scanner<'p> {
     pub fn new(paths: &'p [&'p Path]) -> Scanner<'p> {
         let paths = paths.get(..MAX_PATHS).unwrap_or(paths);
         let deepest = paths.iter().map(|p| p.segments.len()).max().unwrap_or(0);
-        let mut levels = alloc::vec![Level::default(); deepest + 1];
-        for (i, path) in paths.iter().enumerate() {
-            let length = path.segments.len();
-            for (depth, level) in levels.iter_mut().enumerate() {
+        let mut levels = Vec::with_capacity(deepest + 1);
+        for depth in 0..=deepest {
+            let mut level = Level::default();
+            for (i, path) in paths.iter().enumerate() {
+                let length = path.segments.len();
                 level.reaching |= u64::from(length >= depth) << i;
                 level.ending |= u64::from(length == depth) << i;
             }
+            levels.push(level);
         }
         if let Some(root) = levels.first_mut() {
             root.live = root.reaching;
