@@ -26,8 +26,8 @@ extern "C" fn handle(request: i32, response_out: i32) {
 
 fn answer(request: IncomingRequest) -> Result<Vec<u8>, RelayError> {
     let path = request.path_with_query();
-    let path = path.split(|&b| b == b'?').next().unwrap_or(&[]);
-    if path == b"/healthz" && request.is_get_or_head() {
+    let is_health = path.get(..8) == Some(b"/healthz") && matches!(path.get(8), None | Some(b'?'));
+    if is_health && request.is_get_or_head() {
         return Ok(br#"{"status":"ok"}"#.to_vec());
     }
     let config = super::settings::load()?;
