@@ -4,7 +4,7 @@ use alloc::vec::Vec;
 
 use super::abi::{self, Fields, Header, IncomingRequest, OutgoingResponse, ResponseOutparam};
 use super::outbound::exchange;
-use super::streams::{read_each, write_all};
+use super::streams::{write_all, ChunkReader};
 use crate::error::RelayError;
 use crate::relay::{paths_of, write_answer, BodyCollector};
 use crate::text::push_u64;
@@ -40,7 +40,10 @@ fn answer(request: IncomingRequest) -> Result<Vec<u8>, RelayError> {
 fn read_body(request: IncomingRequest, limit: u64) -> Result<Vec<u8>, RelayError> {
     let mut collector = BodyCollector::new(limit);
     let stream = request.consume().and_then(|body| body.stream()).map_err(|()| broken_request())?;
-    read_each(stream, None, |chunk| collector.push(chunk), |_| broken_request())?;
+    let mut reader = ChunkReader::new(stream, None);
+    while let Some(chunk) = reader.next().map_err(|_| broken_request())? {
+        collector.push(chunk)?;
+    }
     collector.finish()
 }
 

@@ -5,7 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::abi::{self, ErrorCase, Fields, Header, IncomingResponse, OutgoingRequest, RequestOptions, StreamError};
-use super::streams::{read_each, write_all, StreamFailure};
+use super::streams::{write_all, ChunkReader, StreamFailure};
 use crate::config::{Job, Scheme};
 use crate::error::RelayError;
 use crate::path::Path;
@@ -27,7 +27,7 @@ pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Ve
     if !request.set_target(&job.method, upstream.scheme == Scheme::Https, &upstream.authority, &upstream.path_and_query) {
         return Err(RelayError::config("RELAY_UPSTREAM_URL", "the host refuses this URL or method"));
     }
-    // Both hosts otherwise wait 600 s. The between-bytes limit is applied by `read_each` instead:
+    // Both hosts otherwise wait 600 s. The between-bytes limit is applied by `ChunkReader` instead:
     // wasmtime reports its own expiry as a bare stream error, indistinguishable from a reset.
     let options = RequestOptions::with_timeouts(timeout_ns);
 
@@ -71,10 +71,15 @@ fn project(response: IncomingResponse, paths: &[&Path], job: &Job, timeout_ns: u
         .consume()
         .and_then(|body| body.stream())
         .map_err(|()| contract_broken())?;
-    read_each(stream, Some(timeout_ns), |chunk| projection.push(chunk), |failure| match failure {
-        StreamFailure::Broken(error) => map_stream_error(error, job),
-        StreamFailure::TimedOut => RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms },
-    })?;
+    let mut reader = ChunkReader::new(stream, Some(timeout_ns));
+    loop {
+        match reader.next() {
+            Ok(Some(chunk)) => projection.push(chunk)?,
+            Ok(None) => break,
+            Err(StreamFailure::Broken(error)) => return Err(map_stream_error(error, job)),
+            Err(StreamFailure::TimedOut) => return Err(RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms }),
+        }
+    }
     projection.finish()
 }
 

@@ -1,6 +1,8 @@
 //! Reading and writing `wasi:io` streams the way the host wants it: writes sized by
 //! `check-write` (a host may buffer only one chunk), waits bounded by a deadline.
 
+use alloc::vec::Vec;
+
 use super::abi::{self, InputStream, OutputStream, Pollable, StreamError};
 
 /// How a stream operation ended short.
@@ -82,28 +84,38 @@ impl Deadline {
     }
 }
 
-/// Reads `stream` to its end, handing each chunk to `sink`; the sink's error stops the read.
-/// With a `timeout_ns`, bytes must keep coming within that long of each other: wasmtime does not
-/// apply a request's between-bytes timeout to the body stream, so the relay applies it here.
-pub fn read_each<E>(
+/// Reads a stream chunk by chunk. With a `timeout_ns`, bytes must keep coming within that long of
+/// each other: wasmtime does not apply a request's between-bytes timeout to the body stream, so
+/// the relay applies it here. One reader type (rather than a function generic over what consumes
+/// the chunks) keeps one copy of this loop in the binary.
+pub struct ChunkReader {
     stream: InputStream,
-    timeout_ns: Option<u64>,
-    mut sink: impl FnMut(&[u8]) -> Result<(), E>,
-    on_failure: impl Fn(StreamFailure) -> E,
-) -> Result<(), E> {
-    const CHUNK: u64 = 64 * 1024;
-    let ready = stream.subscribe();
-    let mut deadline = Deadline::new(timeout_ns);
-    loop {
-        match stream.read(CHUNK) {
-            Ok(chunk) if chunk.is_empty() => deadline.wait(ready).map_err(&on_failure)?,
-            Ok(chunk) => {
-                sink(&chunk)?;
-                super::runtime::release(chunk);
-                deadline.progress();
+    ready: Pollable,
+    deadline: Deadline,
+    chunk: Vec<u8>,
+}
+
+impl ChunkReader {
+    pub fn new(stream: InputStream, timeout_ns: Option<u64>) -> ChunkReader {
+        ChunkReader { stream, ready: stream.subscribe(), deadline: Deadline::new(timeout_ns), chunk: Vec::new() }
+    }
+
+    /// The next chunk, `None` at the end of the stream. The chunk before it is handed back to the
+    /// allocator first, so that reading a long stream takes the memory of one chunk.
+    pub fn next(&mut self) -> Result<Option<&[u8]>, StreamFailure> {
+        const CHUNK: u64 = 64 * 1024;
+        super::runtime::release(core::mem::take(&mut self.chunk));
+        loop {
+            match self.stream.read(CHUNK) {
+                Ok(chunk) if chunk.is_empty() => self.deadline.wait(self.ready)?,
+                Ok(chunk) => {
+                    self.deadline.progress();
+                    self.chunk = chunk;
+                    return Ok(Some(&self.chunk));
+                }
+                Err(StreamError::Closed) => return Ok(None),
+                Err(error) => return Err(StreamFailure::Broken(error)),
             }
-            Err(StreamError::Closed) => return Ok(()),
-            Err(error) => return Err(on_failure(StreamFailure::Broken(error))),
         }
     }
 }
