@@ -29,14 +29,15 @@ pub const SETTINGS: [&str; 9] = [
     "RELAY_API_KEY_HEADER",
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Scheme {
+    #[default]
     Http,
     Https,
 }
 
 /// Where the upstream is: the parts of its URL that a `wasi:http` request is built from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Upstream {
     pub scheme: Scheme,
     pub authority: String,
@@ -44,7 +45,7 @@ pub struct Upstream {
 }
 
 /// What one relay does, whichever artifact runs it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Job {
     pub upstream: Upstream,
     pub method: String,
@@ -56,7 +57,7 @@ pub struct Job {
 }
 
 /// The HTTP component's configuration.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
     pub job: Job,
     pub max_request_bytes: u64,
@@ -80,10 +81,14 @@ impl Config {
             setting.set(name);
             lookup(name)
         };
-        Config::parse(get).map_err(|problem| RelayError::Config { setting: setting.get(), problem })
+        let mut config = Config::default();
+        config.fill(get).map_err(|problem| RelayError::Config { setting: setting.get(), problem })?;
+        Ok(config)
     }
 
-    fn parse<'a>(get: impl Fn(&'static str) -> Option<&'a str>) -> Result<Config, String> {
+    /// Sets each field from its setting. Assigning in place, rather than returning a whole
+    /// `Config` through `?`, spares the wasm build the copies of a large result.
+    fn fill<'a>(&mut self, get: impl Fn(&'static str) -> Option<&'a str>) -> Result<(), String> {
         let required = |name: &'static str| match get(name) {
             Some(text) if !text.trim_ascii().is_empty() => Ok(text),
             _ => Err(problem("is not set")),
@@ -93,27 +98,27 @@ impl Config {
             Some(text) => positive_number(text).ok_or_else(|| problem("must be a whole number greater than zero")),
         };
 
-        let upstream = Upstream::parse(required("RELAY_UPSTREAM_URL")?).map_err(problem)?;
-        let fields = field::parse_list(required("RELAY_FIELDS")?)?;
-        let method = match get("RELAY_METHOD") {
+        let job = &mut self.job;
+        job.upstream = Upstream::parse(required("RELAY_UPSTREAM_URL")?).map_err(problem)?;
+        job.fields = field::parse_list(required("RELAY_FIELDS")?)?;
+        job.method = match get("RELAY_METHOD") {
             None => String::from("POST"),
             Some(text) => parse_method(text).map_err(problem)?,
         };
-        let mut headers = match get("RELAY_UPSTREAM_HEADERS") {
-            None => Vec::new(),
-            Some(text) => parse_header_list(text)?,
-        };
+        if let Some(text) = get("RELAY_UPSTREAM_HEADERS") {
+            job.headers = parse_header_list(text)?;
+        }
         let header = get("RELAY_API_KEY_HEADER");
         // Read last, so that a bad key or key header is reported as RELAY_API_KEY.
         if let Some(key) = get("RELAY_API_KEY") {
             let value = key.trim_ascii().as_bytes().to_vec();
             let name = check_header(header.unwrap_or("authorization"), &value)?;
-            headers.push((name, value));
+            job.headers.push((name, value));
         }
-        let timeout_ms = number("RELAY_TIMEOUT_MS", DEFAULT_TIMEOUT_MS)?;
-        let max_response_bytes = number("RELAY_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES)?;
-        let max_request_bytes = number("RELAY_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES)?;
-        Ok(Config { job: Job { upstream, method, headers, fields, timeout_ms, max_response_bytes }, max_request_bytes })
+        job.timeout_ms = number("RELAY_TIMEOUT_MS", DEFAULT_TIMEOUT_MS)?;
+        job.max_response_bytes = number("RELAY_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES)?;
+        self.max_request_bytes = number("RELAY_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES)?;
+        Ok(())
     }
 }
 
