@@ -4,7 +4,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::json::MAX_PATHS;
-use crate::path::Path;
+use crate::path::{Path, PathError};
 use crate::text;
 
 /// One field of the answer: the name it gets there and where its value is in the upstream's JSON.
@@ -18,22 +18,23 @@ impl Field {
     /// Parses one spec. The name is everything before the first `=`; a spec without `=` is a path
     /// whose last segment names the field.
     pub fn parse(spec: &str) -> Result<Field, String> {
+        Field::parse_spec(spec).map_err(|problem| describe(spec, problem))
+    }
+
+    fn parse_spec(spec: &str) -> Result<Field, &'static str> {
         let (name, path_text) = match text::split_once(spec, b'=') {
             Some((name, path)) => (Some(name.trim_ascii()), path.trim_ascii()),
             None => (None, spec.trim_ascii()),
         };
-        let path = Path::parse(path_text).map_err(|e| describe(spec, e.message()))?;
+        let path = Path::parse(path_text).map_err(PathError::message)?;
         let name = match name {
-            Some(name) => String::from(name),
-            None => path
-                .last_key()
-                .map(String::from)
-                .ok_or_else(|| describe(spec, "the whole document needs a name: write name="))?,
+            Some(name) => name,
+            None => path.last_key().ok_or("the whole document needs a name: write name=")?,
         };
         if name.is_empty() {
-            return Err(describe(spec, "the field name is empty"));
+            return Err("the field name is empty");
         }
-        Ok(Field { name, path })
+        Ok(Field { name: String::from(name), path })
     }
 }
 
