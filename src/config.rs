@@ -197,29 +197,33 @@ pub fn is_token(text: &str) -> bool {
 /// Headers the host sets from the request itself; configuring them would contradict it.
 const RESERVED_HEADERS: [&str; 6] = ["host", "content-length", "transfer-encoding", "connection", "upgrade", "te"];
 
-/// Checks one header and returns its name in lower case.
+/// Checks one header and returns its name in lower case; a problem is worded with the name.
 pub fn check_header(name: &str, value: &[u8]) -> Result<String, String> {
     let name = name.trim_ascii();
+    header_problem(name, value).map(|()| name.to_ascii_lowercase()).map_err(|problem| quoted(name, problem))
+}
+
+/// `"subject" problem`.
+fn quoted(subject: &str, problem: &str) -> String {
+    let mut text = String::from("\"");
+    text.push_str(subject);
+    text.push_str("\" ");
+    text.push_str(problem);
+    text
+}
+
+fn header_problem(name: &str, value: &[u8]) -> Result<(), &'static str> {
     if !is_token(name) {
-        let mut problem = String::from("\"");
-        problem.push_str(name);
-        problem.push_str("\" is not a valid header name");
-        return Err(problem);
+        return Err("is not a valid header name");
     }
-    let name = name.to_ascii_lowercase();
-    if RESERVED_HEADERS.contains(&name.as_str()) {
-        let mut problem = name;
-        problem.push_str(" is set by the relay and cannot be configured");
-        return Err(problem);
+    if RESERVED_HEADERS.iter().any(|reserved| reserved.eq_ignore_ascii_case(name)) {
+        return Err("is set by the relay and cannot be configured");
     }
     // CR and LF would let a value start a header of its own; other controls are invalid too.
     if !text::all_in(value, text::VISIBLE | text::BLANK | text::HIGH) {
-        let mut problem = String::from("the value of ");
-        problem.push_str(&name);
-        problem.push_str(" has a control character");
-        return Err(problem);
+        return Err("has a control character in its value");
     }
-    Ok(name)
+    Ok(())
 }
 
 /// Parses `RELAY_UPSTREAM_HEADERS`: `name=value` pairs separated by commas, with `%XX` escapes
@@ -232,10 +236,7 @@ pub fn parse_header_list(list: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
             continue;
         }
         let Some((name, value)) = text::split_once(entry, b'=') else {
-            let mut problem = String::from("\"");
-            problem.push_str(entry.trim_ascii());
-            problem.push_str("\" is not name=value");
-            return Err(problem);
+            return Err(quoted(entry.trim_ascii(), "is not name=value"));
         };
         let value = percent_decode(value.trim_ascii().as_bytes())
             .ok_or_else(|| String::from("a header value has a broken %-escape"))?;
