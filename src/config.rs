@@ -145,19 +145,19 @@ impl Upstream {
         let rest = text::strip_ascii_prefix(rest, b'/')
             .and_then(|rest| text::strip_ascii_prefix(rest, b'/'))
             .ok_or("must start with http:// or https://")?;
-        let rest = text::split(rest, b'#').next().unwrap_or("");
+        let rest = text::split_once(rest, b'#').map_or(rest, |(before, _)| before);
         let (authority, path_and_query) = text::split_before(rest, |b| b == b'/' || b == b'?').unwrap_or((rest, ""));
         if authority.is_empty() {
             return Err("has no host");
         }
-        if authority.bytes().any(|b| b == b'@') {
+        if text::split_once(authority, b'@').is_some() {
             return Err("must not carry credentials (user:password@)");
         }
         if !text::all_in(authority.as_bytes(), text::HOST) {
             return Err("has an invalid host");
         }
-        if let Some(port) = port_of(authority) {
-            if parse_u64(port.as_bytes()).is_none_or(|port| port > 65535) {
+        if let Some(port) = port_of(authority.as_bytes()) {
+            if parse_u64(port).is_none_or(|port| port > 65535) {
                 return Err("has an invalid port");
             }
         }
@@ -174,10 +174,18 @@ impl Upstream {
     }
 }
 
-/// The port of `host:port` or `[v6]:port`, if one is written.
-fn port_of(authority: &str) -> Option<&str> {
-    let after_host = text::rsplit_once(authority, b']').map_or(authority, |(_, after)| after);
-    text::rsplit_once(after_host, b':').map(|(_, port)| port)
+/// The port of `host:port` or `[v6]:port`, if one is written: what follows the last `:` that is
+/// not inside the brackets of an IPv6 address.
+fn port_of(authority: &[u8]) -> Option<&[u8]> {
+    let mut port_at = None;
+    for (at, &b) in authority.iter().enumerate() {
+        match b {
+            b':' => port_at = Some(at + 1),
+            b']' => port_at = None,
+            _ => {}
+        }
+    }
+    authority.get(port_at?..)
 }
 
 /// An HTTP method is a token (RFC 9110); it is sent as written, so `post` stays `post`.
@@ -389,6 +397,8 @@ mod tests {
         assert!(parse("http://user:pw@h/").is_err());
         assert!(parse("http://h:99999/").is_err());
         assert!(parse("http://h:port/").is_err());
+        assert!(parse("http://[::1]/").is_ok() && parse("http://[::1]:65535/").is_ok());
+        assert!(parse("http://[::1]:65536/").is_err() && parse("http://h:/").is_err());
         assert!(parse("http://h/a b").is_err());
         assert!(parse("http://h\r\nx/").is_err());
         assert!(parse("//h/").is_err());

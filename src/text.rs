@@ -81,12 +81,6 @@ pub fn split_once(text: &str, separator: u8) -> Option<(&str, &str)> {
     split_around_ascii(text, at)
 }
 
-/// `text` split at the last `separator` (an ASCII byte), without it.
-pub fn rsplit_once(text: &str, separator: u8) -> Option<(&str, &str)> {
-    let at = text.bytes().rposition(|b| b == separator)?;
-    split_around_ascii(text, at)
-}
-
 /// `text` split before the first ASCII byte that `is_separator` accepts (`None` without one).
 pub fn split_before(text: &str, is_separator: impl Fn(u8) -> bool) -> Option<(&str, &str)> {
     let at = text.bytes().position(|b| b.is_ascii() && is_separator(b))?;
