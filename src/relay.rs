@@ -10,22 +10,21 @@ use crate::field::Field;
 use crate::json::{write_string, Scanner};
 use crate::path::Path;
 
-/// The headers of the upstream request: `content-type` (unless configured) and `content-length`
-/// (many APIs refuse chunked uploads) for a body of `length` (its decimal digits), then the
-/// configured ones (`job.headers`).
-pub fn upstream_headers<'a>(job: &'a Job, length: &'a str) -> Vec<(&'a str, &'a [u8])> {
-    let mut headers = Vec::new();
+/// The headers of the upstream request, each handed to `emit`: `content-type` (unless
+/// configured) and `content-length` (many APIs refuse chunked uploads) for a body of `length`
+/// (its decimal digits), then the configured ones (`job.headers`). Handed over one by one so that
+/// the caller builds the one list it needs.
+pub fn upstream_headers<'a>(job: &'a Job, length: &'a str, mut emit: impl FnMut(&'a str, &'a [u8])) {
     let has_body = length != "0";
     if has_body && !job.headers.iter().any(|(name, _)| name == "content-type") {
-        headers.push(("content-type", &b"application/json"[..]));
+        emit("content-type", b"application/json");
     }
     if has_body || !is_bodiless_method(&job.method) {
-        headers.push(("content-length", length.as_bytes()));
+        emit("content-length", length.as_bytes());
     }
     for (name, value) in &job.headers {
-        headers.push((name.as_str(), value.as_slice()));
+        emit(name, value);
     }
-    headers
 }
 
 fn is_bodiless_method(method: &str) -> bool {
@@ -137,17 +136,23 @@ mod tests {
         }
     }
 
+    fn headers<'a>(job: &'a Job, length: &'a str) -> Vec<(&'a str, &'a [u8])> {
+        let mut headers = Vec::new();
+        upstream_headers(job, length, |name, value| headers.push((name, value)));
+        headers
+    }
+
     #[test]
     fn upstream_requests_carry_their_length() {
         let with_key = job("POST", &[("x-api-key", "k")]);
         assert_eq!(
-            upstream_headers(&with_key, "12"),
+            headers(&with_key, "12"),
             [("content-type", &b"application/json"[..]), ("content-length", b"12"), ("x-api-key", b"k")]
         );
-        assert_eq!(upstream_headers(&job("POST", &[]), "0"), [("content-length", &b"0"[..])]);
-        assert!(upstream_headers(&job("GET", &[]), "0").is_empty());
+        assert_eq!(headers(&job("POST", &[]), "0"), [("content-length", &b"0"[..])]);
+        assert!(headers(&job("GET", &[]), "0").is_empty());
         let custom = job("PUT", &[("content-type", "application/vnd.api+json")]);
-        assert_eq!(upstream_headers(&custom, "2"), [("content-length", &b"2"[..]), ("content-type", b"application/vnd.api+json")]);
+        assert_eq!(headers(&custom, "2"), [("content-length", &b"2"[..]), ("content-type", b"application/vnd.api+json")]);
     }
 
     #[test]

@@ -19,7 +19,8 @@ pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Ve
 
     let mut length = String::new();
     push_u64(&mut length, body.len() as u64);
-    let headers: Vec<Header> = upstream_headers(job, &length).iter().map(|(name, value)| Header::new(name, value)).collect();
+    let mut headers = Vec::new();
+    upstream_headers(job, &length, |name, value| headers.push(Header::new(name, value)));
     let headers = Fields::from_list(&headers)
         .map_err(|()| RelayError::config("RELAY_UPSTREAM_HEADERS", "the host refuses one of these headers"))?;
     let request = OutgoingRequest::new(headers);
