@@ -165,6 +165,18 @@ fn a_10_mb_answer_streams_through_1_mib_of_memory() {
 }
 
 #[test]
+fn a_reused_instance_serves_every_request_in_the_same_memory() {
+    let upstream = Upstream::start(|_| json(200, r#"{"a":1}"#));
+    let flags = ["--max-instance-reuse-count", "1000000", "-W", "max-memory-size=1048576"];
+    let relay = Serve::start_with(COMPONENT, &flags, &relay_env(upstream.url("/"), "a", &[]));
+    // 200 requests of 16 KiB: 3 MiB in all, through one instance limited to 1 MiB.
+    let body = format!(r#"{{"pad":"{}"}}"#, "x".repeat(16 * 1024));
+    for _ in 0..200 {
+        post(relay.port, &body).assert(200, r#"{"a":1}"#);
+    }
+}
+
+#[test]
 fn slow_upstream_is_504() {
     let upstream = Upstream::start(|_| Reply::Slow(Duration::from_secs(3), 200, br#"{"a":1}"#.to_vec()));
     let relay = serve(&upstream, "a", &[("RELAY_TIMEOUT_MS", "300")]);

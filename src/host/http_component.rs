@@ -12,6 +12,7 @@ use crate::text::push_u64;
 /// The export the host calls once per request, with the request and the slot for the response.
 #[unsafe(export_name = "wasi:http/incoming-handler@0.2.12#handle")]
 extern "C" fn handle(request: i32, response_out: i32) {
+    super::runtime::start_request();
     let (status, body) = match answer(IncomingRequest::from_handle(request)) {
         Ok(answer) => (200, answer),
         Err(error) => {

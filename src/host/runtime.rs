@@ -1,13 +1,12 @@
 //! What a `no_std` component needs from its crate: an allocator and a panic handler.
 //!
-//! The allocator is a bump allocator that can grow its most recent block in place. A component
-//! instance lives for one request (wasmtime serve and Spin instantiate per request) or one
-//! command, so freeing buys nothing and `dealloc` does nothing; knowing that, the compiler drops
-//! every destructor that would only free memory (1.5 KB of drop glue). The one place where
-//! memory must be reused is streaming: each chunk read from the network is the newest block, and
-//! the stream reader hands it back with [`release`] before the next read, which keeps a 10 MB
-//! answer in a flat few hundred KB. Linear memory is grown a page run at a time with
-//! `memory.grow`.
+//! The allocator is a bump allocator that can grow its most recent block in place. Nothing the
+//! relay allocates outlives the request or command it serves, so freeing buys nothing and
+//! `dealloc` does nothing; knowing that, the compiler drops every destructor that would only free
+//! memory (1.5 KB of drop glue). Memory is reused in two places instead: each request starts on
+//! an empty heap ([`start_request`], for hosts that reuse an instance), and a stream reader hands
+//! each chunk back ([`release`]) before reading the next, which keeps a 10 MB answer in a flat
+//! few hundred KB. Linear memory is grown a page run at a time with `memory.grow`.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::arch::wasm32;
@@ -79,6 +78,19 @@ unsafe impl GlobalAlloc for BumpAllocator {
         let new = heap.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
         core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
         new
+    }
+}
+
+/// Forgets every block. Called as a request starts: nothing outlives the request that allocated
+/// it, so a host that reuses an instance for many requests (`wasmtime serve
+/// --max-instance-reuse-count`) gets each served in the memory of the first, instead of a heap
+/// that grows until the instance runs out of memory.
+#[cfg(feature = "http")]
+pub fn start_request() {
+    let heap = unsafe { &mut *ALLOCATOR.0.get() };
+    if heap.end != 0 {
+        heap.next = core::ptr::addr_of!(__heap_base) as usize;
+        heap.last = 0;
     }
 }
 
