@@ -13,7 +13,10 @@ use crate::text::push_u64;
 #[unsafe(export_name = "wasi:http/incoming-handler@0.2.12#handle")]
 extern "C" fn handle(request: i32, response_out: i32) {
     super::runtime::start_request();
-    let (status, body) = match answer(IncomingRequest::from_handle(request)) {
+    let request = IncomingRequest::from_handle(request);
+    let outcome = answer(request);
+    request.release();
+    let (status, body) = match outcome {
         Ok(answer) => (200, answer),
         Err(error) => {
             if error.status() >= 500 {
@@ -40,11 +43,13 @@ fn answer(request: IncomingRequest) -> Result<Vec<u8>, RelayError> {
 
 fn read_body(request: IncomingRequest, limit: u64) -> Result<Vec<u8>, RelayError> {
     let mut collector = BodyCollector::new(limit);
-    let stream = request.consume().and_then(|body| body.stream()).map_err(|()| broken_request())?;
-    let mut reader = ChunkReader::new(stream, None);
+    let body = request.consume().map_err(|()| broken_request())?;
+    let mut reader = ChunkReader::new(body.stream().map_err(|()| broken_request())?, None);
     while let Some(chunk) = reader.next().map_err(|_| broken_request())? {
         collector.push(chunk)?;
     }
+    reader.close();
+    body.release();
     collector.finish()
 }
 

@@ -62,21 +62,28 @@ pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Ve
             None => abi::poll(&[ready]),
         }
     };
-    project(response, paths, job, timeout_ns)
+    // Handed back to the host, children first, so that an instance serving many requests holds
+    // none of them.
+    ready.release();
+    pending.release();
+    let values = project(response, paths, job, timeout_ns);
+    response.release();
+    values
 }
 
 fn project(response: IncomingResponse, paths: &[&Path], job: &Job, timeout_ns: u64) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
     check_status(response.status())?;
     let mut projection = Projection::new(paths, job.max_response_bytes);
-    let stream = response
-        .consume()
-        .and_then(|body| body.stream())
-        .map_err(|()| contract_broken())?;
-    let mut reader = ChunkReader::new(stream, Some(timeout_ns));
+    let body = response.consume().map_err(|()| contract_broken())?;
+    let mut reader = ChunkReader::new(body.stream().map_err(|()| contract_broken())?, Some(timeout_ns));
     loop {
         match reader.next() {
             Ok(Some(chunk)) => projection.push(chunk)?,
-            Ok(None) => break,
+            Ok(None) => {
+                reader.close();
+                body.release();
+                break;
+            }
             Err(StreamFailure::Broken(error)) => return Err(map_stream_error(error, job)),
             Err(StreamFailure::TimedOut) => return Err(RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms }),
         }
@@ -94,13 +101,12 @@ fn unreachable_because(detail: &'static str) -> RelayError {
 }
 
 fn map_stream_error(error: StreamError, job: &Job) -> RelayError {
-    match error {
-        StreamError::Closed => unreachable_because("the connection closed mid-answer"),
-        StreamError::Failed(error) => match error.http_case() {
-            Some(case) => map_error_case(case, job),
-            None => unreachable_because("the connection failed mid-answer"),
-        },
+    if let StreamError::Failed(error) = error {
+        if let Some(case) = error.http_case() {
+            return map_error_case(case, job);
+        }
     }
+    unreachable_because("the connection failed mid-answer")
 }
 
 fn map_error_case(case: ErrorCase, job: &Job) -> RelayError {

@@ -100,6 +100,13 @@ impl ChunkReader {
         ChunkReader { stream, ready: stream.subscribe(), deadline: Deadline::new(timeout_ns), chunk: Vec::new() }
     }
 
+    /// Hands the stream's pollable and the stream back to the host, child first (the host traps
+    /// otherwise), so that an instance serving many requests holds neither.
+    pub fn close(self) {
+        self.ready.release();
+        self.stream.release();
+    }
+
     /// The next chunk, `None` at the end of the stream. The chunk before it is handed back to the
     /// allocator first, so that reading a long stream takes the memory of one chunk.
     pub fn next(&mut self) -> Result<Option<&[u8]>, StreamFailure> {

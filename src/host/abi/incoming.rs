@@ -20,6 +20,8 @@ unsafe extern "C" {
     fn incoming_request_path_with_query(request: IncomingRequest, ret: *mut u8);
     #[link_name = "[method]incoming-request.consume"]
     fn incoming_request_consume(request: IncomingRequest, ret: *mut u8);
+    #[link_name = "[resource-drop]incoming-request"]
+    fn incoming_request_drop(request: IncomingRequest);
     #[link_name = "[constructor]outgoing-response"]
     fn outgoing_response_new(headers: Fields) -> OutgoingResponse;
     #[link_name = "[method]outgoing-response.set-status-code"]
@@ -56,6 +58,10 @@ impl IncomingRequest {
         let mut ret = ReturnArea::new();
         unsafe { incoming_request_consume(self, ret.ptr()) };
         ret.handle().map(IncomingBody)
+    }
+
+    pub fn release(self) {
+        unsafe { incoming_request_drop(self) }
     }
 }
 

@@ -73,6 +73,8 @@ unsafe extern "C" {
     fn input_stream_read(stream: InputStream, len: u64, ret: *mut u8);
     #[link_name = "[method]input-stream.subscribe"]
     fn input_stream_subscribe(stream: InputStream) -> Pollable;
+    #[link_name = "[resource-drop]input-stream"]
+    fn input_stream_drop(stream: InputStream);
     #[link_name = "[method]output-stream.check-write"]
     fn output_stream_check_write(stream: OutputStream, ret: *mut u8);
     #[link_name = "[method]output-stream.write"]
@@ -99,6 +101,8 @@ unsafe extern "C" {
     fn fields_from_list(entries: *const Header, len: usize, ret: *mut u8);
     #[link_name = "[method]incoming-body.stream"]
     fn incoming_body_stream(body: IncomingBody, ret: *mut u8);
+    #[link_name = "[resource-drop]incoming-body"]
+    fn incoming_body_drop(body: IncomingBody);
     #[link_name = "[method]outgoing-body.write"]
     fn outgoing_body_write(body: OutgoingBody, ret: *mut u8);
     #[link_name = "[resource-drop]outgoing-body"]
@@ -112,24 +116,31 @@ unsafe extern "C" {
 /// `result<_, error-code>` takes 40 and `future-incoming-response.get`'s
 /// `option<result<result<incoming-response, error-code>>>` 56. The host writes the whole case, so
 /// an area sized for the fields the relay reads would let it write past the end.
+///
+/// It starts uninitialised, as wit-bindgen's do (zeroing it cost every call site a fill): each
+/// reader below reads only what the canonical ABI has the host write for the case it read first.
 #[repr(C, align(8))]
-pub(super) struct ReturnArea([u8; 56]);
+pub(super) struct ReturnArea(core::mem::MaybeUninit<[u8; 56]>);
 
 impl ReturnArea {
     pub(super) fn new() -> ReturnArea {
-        ReturnArea([0; 56])
+        ReturnArea(core::mem::MaybeUninit::uninit())
     }
 
     pub(super) fn ptr(&mut self) -> *mut u8 {
-        self.0.as_mut_ptr()
+        self.0.as_mut_ptr().cast()
     }
 
     pub(super) fn byte(&self, offset: usize) -> u8 {
-        self.0[offset]
+        debug_assert!(offset < 56);
+        // SAFETY: in bounds, and written by the host (see above).
+        unsafe { self.0.as_ptr().cast::<u8>().add(offset).read() }
     }
 
     pub(super) fn word(&self, offset: usize) -> i32 {
-        i32::from_le_bytes([self.0[offset], self.0[offset + 1], self.0[offset + 2], self.0[offset + 3]])
+        debug_assert!(offset + 4 <= 56);
+        // SAFETY: in bounds, and written by the host (see above).
+        unsafe { self.0.as_ptr().cast::<u8>().add(offset).cast::<i32>().read_unaligned() }
     }
 
     pub(super) fn u64(&self, offset: usize) -> u64 {
@@ -147,9 +158,11 @@ impl ReturnArea {
 
     /// A `result<_, stream-error>` whose error sits at `error_at`.
     pub(super) fn stream_result(&self, error_at: usize) -> Result<(), StreamError> {
-        match (self.byte(0), self.byte(error_at)) {
-            (0, _) => Ok(()),
-            (_, 0) => Err(StreamError::Failed(IoError(self.word(error_at + 4)))),
+        if self.byte(0) == 0 {
+            return Ok(());
+        }
+        match self.byte(error_at) {
+            0 => Err(StreamError::Failed(IoError(self.word(error_at + 4)))),
             _ => Err(StreamError::Closed),
         }
     }
@@ -214,6 +227,10 @@ impl InputStream {
 
     pub fn subscribe(self) -> Pollable {
         unsafe { input_stream_subscribe(self) }
+    }
+
+    pub fn release(self) {
+        unsafe { input_stream_drop(self) }
     }
 }
 
@@ -282,6 +299,10 @@ impl IncomingBody {
         let mut ret = ReturnArea::new();
         unsafe { incoming_body_stream(self, ret.ptr()) };
         ret.handle().map(InputStream)
+    }
+
+    pub fn release(self) {
+        unsafe { incoming_body_drop(self) }
     }
 }
 

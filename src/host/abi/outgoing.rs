@@ -64,6 +64,10 @@ unsafe extern "C" {
     fn incoming_response_status(response: IncomingResponse) -> i32;
     #[link_name = "[method]incoming-response.consume"]
     fn incoming_response_consume(response: IncomingResponse, ret: *mut u8);
+    #[link_name = "[resource-drop]future-incoming-response"]
+    fn future_incoming_response_drop(future: FutureIncomingResponse);
+    #[link_name = "[resource-drop]incoming-response"]
+    fn incoming_response_drop(response: IncomingResponse);
     #[link_name = "http-error-code"]
     fn http_error_code(error: IoError, ret: *mut u8);
 }
@@ -127,6 +131,10 @@ impl FutureIncomingResponse {
         unsafe { future_incoming_response_subscribe(self) }
     }
 
+    pub fn release(self) {
+        unsafe { future_incoming_response_drop(self) }
+    }
+
     /// `None` while pending; `Some(Err(None))` if the response was already taken.
     pub fn get(self) -> Option<Result<IncomingResponse, Option<ErrorCase>>> {
         let mut ret = ReturnArea::new();
@@ -134,9 +142,10 @@ impl FutureIncomingResponse {
         if ret.byte(0) == 0 {
             return None;
         }
-        Some(match (ret.byte(8), ret.byte(16)) {
-            (0, 0) => Ok(IncomingResponse(ret.word(24))),
-            (0, _) => Err(Some(ret.byte(24))),
+        // The inner result is there only when the outer one is `ok`.
+        Some(match ret.byte(8) {
+            0 if ret.byte(16) == 0 => Ok(IncomingResponse(ret.word(24))),
+            0 => Err(Some(ret.byte(24))),
             _ => Err(None),
         })
     }
@@ -151,6 +160,10 @@ impl IncomingResponse {
         let mut ret = ReturnArea::new();
         unsafe { incoming_response_consume(self, ret.ptr()) };
         ret.handle().map(IncomingBody)
+    }
+
+    pub fn release(self) {
+        unsafe { incoming_response_drop(self) }
     }
 }
 
