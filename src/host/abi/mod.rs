@@ -2,14 +2,13 @@
 //!
 //! Generated bindings (the `wasi` crate) import a drop function for every resource type and lift
 //! every result into owned Rust values: each `error-code` into a 39-case enum, each header list
-//! into a `Vec<Vec<u8>>`, each method into a `String`. Every import costs a component about 300
-//! bytes (its name is written three times: core import, core instance, alias) and every lifting
-//! its code, so this module imports only what the relay calls and reads only what it uses
-//! (docs/size.md has the measurement). Handles are plain indexes without `Drop`: an instance
-//! lives for one request or one command and the host reclaims every resource with it, so the
-//! relay drops only what the protocol makes it drop: a pollable before its stream, an output stream
-//! before its body is finished, a body it could not send whole, and each deadline's timer so that
-//! long reads stay flat.
+//! into a `Vec<Vec<u8>>`, each method into a `String`. Every import costs a component bytes (its
+//! name is written three times: core import, core instance, alias; about 50 bytes once
+//! scripts/shorten_core_names.py has shortened two of them) and every lifting its code, so this
+//! module imports only what the relay calls and reads only what it uses (docs/size.md has the
+//! measurement). Handles are plain indexes without `Drop`; the glue hands each resource back with
+//! its `release` once done, children before parents as the host requires, so that an instance a
+//! host reuses for many requests holds nothing of the earlier ones.
 //!
 //! Offsets follow the canonical ABI: a `result` or `option` keeps its discriminant at 0 and its
 //! payload at the payload's alignment (4 for handles and lists, 8 for `u64` and `error-code`).
