@@ -38,7 +38,7 @@ impl PathError {
     pub fn message(self) -> &'static str {
         match self {
             PathError::EmptySegment => "a dotted path has an empty segment",
-            PathError::InvalidPointerEscape => "a JSON Pointer has a '~' not followed by '0' or '1'",
+            PathError::InvalidPointerEscape => "a '~' in a JSON Pointer is not ~0 or ~1",
         }
     }
 }

@@ -45,11 +45,21 @@ fn read_body(request: IncomingRequest, limit: u64) -> Result<Vec<u8>, RelayError
     let mut collector = BodyCollector::new(limit);
     let body = request.consume().map_err(|()| broken_request())?;
     let mut reader = ChunkReader::new(body.stream().map_err(|()| broken_request())?, None);
-    while let Some(chunk) = reader.next().map_err(|_| broken_request())? {
-        collector.push(chunk)?;
-    }
+    let read = loop {
+        match reader.next() {
+            Ok(Some(chunk)) => {
+                if let Err(error) = collector.push(chunk) {
+                    break Err(error);
+                }
+            }
+            Ok(None) => break Ok(()),
+            Err(_) => break Err(broken_request()),
+        }
+    };
+    // Children before their parent (the request, released by `handle`), whatever the outcome.
     reader.close();
     body.release();
+    read?;
     collector.finish()
 }
 

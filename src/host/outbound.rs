@@ -76,18 +76,22 @@ fn project(response: IncomingResponse, paths: &[&Path], job: &Job, timeout_ns: u
     let mut projection = Projection::new(paths, job.max_response_bytes);
     let body = response.consume().map_err(|()| contract_broken())?;
     let mut reader = ChunkReader::new(body.stream().map_err(|()| contract_broken())?, Some(timeout_ns));
-    loop {
+    let read = loop {
         match reader.next() {
-            Ok(Some(chunk)) => projection.push(chunk)?,
-            Ok(None) => {
-                reader.close();
-                body.release();
-                break;
+            Ok(Some(chunk)) => {
+                if let Err(error) = projection.push(chunk) {
+                    break Err(error);
+                }
             }
-            Err(StreamFailure::Broken(error)) => return Err(map_stream_error(error, job)),
-            Err(StreamFailure::TimedOut) => return Err(RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms }),
+            Ok(None) => break Ok(()),
+            Err(StreamFailure::Broken(error)) => break Err(map_stream_error(error, job)),
+            Err(StreamFailure::TimedOut) => break Err(RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms }),
         }
-    }
+    };
+    // Children before their parent (the response, released by `exchange`), whatever the outcome.
+    reader.close();
+    body.release();
+    read?;
     projection.finish()
 }
 
@@ -119,7 +123,7 @@ fn map_error_case(case: ErrorCase, job: &Job) -> RelayError {
         abi::CONNECTION_REFUSED => "the connection was refused",
         abi::CONNECTION_TERMINATED => "the connection closed mid-answer",
         abi::DESTINATION_UNAVAILABLE..=abi::DESTINATION_IP_UNROUTABLE => "its address cannot be reached",
-        abi::HTTP_REQUEST_DENIED => "the host does not allow requests to it (allowed_outbound_hosts)",
+        abi::HTTP_REQUEST_DENIED => "the host does not allow it (allowed_outbound_hosts)",
         abi::TLS_PROTOCOL_ERROR..=abi::TLS_ALERT_RECEIVED => "the TLS handshake failed",
         abi::HTTP_RESPONSE_INCOMPLETE => "the answer ended before its declared length",
         abi::HTTP_REQUEST_LENGTH_REQUIRED | abi::HTTP_REQUEST_BODY_SIZE => "it refused the request body",
