@@ -56,16 +56,17 @@ pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Ve
     let ready = pending.subscribe();
     let response = loop {
         match pending.get() {
-            Some(Ok(response)) => break response,
-            Some(Err(Some(case))) => return Err(map_error_case(case, job)),
-            Some(Err(None)) => return Err(contract_broken()),
+            Some(Ok(response)) => break Ok(response),
+            Some(Err(Some(case))) => break Err(map_error_case(case, job)),
+            Some(Err(None)) => break Err(contract_broken()),
             None => abi::poll(&[ready]),
         }
     };
-    // Handed back to the host, children first, so that an instance serving many requests holds
-    // none of them.
+    // Handed back to the host, children first, whatever the outcome, so that an instance serving
+    // many requests holds none of them.
     ready.release();
     pending.release();
+    let response = response?;
     let values = project(response, paths, job, timeout_ns);
     response.release();
     values
