@@ -44,22 +44,8 @@ fn answer(request: IncomingRequest) -> Result<Vec<u8>, RelayError> {
 fn read_body(request: IncomingRequest, limit: u64) -> Result<Vec<u8>, RelayError> {
     let mut collector = BodyCollector::new(limit);
     let body = request.consume().map_err(|()| broken_request())?;
-    let mut reader = ChunkReader::new(body.stream().map_err(|()| broken_request())?, None);
-    let read = loop {
-        match reader.next() {
-            Ok(Some(chunk)) => {
-                if let Err(error) = collector.push(chunk) {
-                    break Err(error);
-                }
-            }
-            Ok(None) => break Ok(()),
-            Err(_) => break Err(broken_request()),
-        }
-    };
-    // Children before their parent (the request, released by `handle`), whatever the outcome.
-    reader.close();
-    body.release();
-    read?;
+    let stream = body.stream().map_err(|()| broken_request())?;
+    ChunkReader::drain(body, stream, None, |chunk| collector.push(chunk), |_| broken_request())?;
     collector.finish()
 }
 

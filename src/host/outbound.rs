@@ -76,23 +76,11 @@ fn project(response: IncomingResponse, paths: &[&Path], job: &Job, timeout_ns: u
     check_status(response.status())?;
     let mut projection = Projection::new(paths, job.max_response_bytes);
     let body = response.consume().map_err(|()| contract_broken())?;
-    let mut reader = ChunkReader::new(body.stream().map_err(|()| contract_broken())?, Some(timeout_ns));
-    let read = loop {
-        match reader.next() {
-            Ok(Some(chunk)) => {
-                if let Err(error) = projection.push(chunk) {
-                    break Err(error);
-                }
-            }
-            Ok(None) => break Ok(()),
-            Err(StreamFailure::Broken(error)) => break Err(map_stream_error(error, job)),
-            Err(StreamFailure::TimedOut) => break Err(RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms }),
-        }
-    };
-    // Children before their parent (the response, released by `exchange`), whatever the outcome.
-    reader.close();
-    body.release();
-    read?;
+    let stream = body.stream().map_err(|()| contract_broken())?;
+    ChunkReader::drain(body, stream, Some(timeout_ns), |chunk| projection.push(chunk), |failure| match failure {
+        StreamFailure::Broken(error) => map_stream_error(error, job),
+        StreamFailure::TimedOut => RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms },
+    })?;
     projection.finish()
 }
 

@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 
-use super::abi::{self, InputStream, OutputStream, Pollable, StreamError};
+use super::abi::{self, IncomingBody, InputStream, OutputStream, Pollable, StreamError};
 
 /// How a stream operation ended short.
 pub enum StreamFailure {
@@ -86,8 +86,8 @@ impl Deadline {
 
 /// Reads a stream chunk by chunk. With a `timeout_ns`, bytes must keep coming within that long of
 /// each other: wasmtime does not apply a request's between-bytes timeout to the body stream, so
-/// the relay applies it here. One reader type (rather than a function generic over what consumes
-/// the chunks) keeps one copy of this loop in the binary.
+/// the relay applies it here. [`ChunkReader::drain`] is the one way in: it feeds a consumer and
+/// hands every resource back, so callers hold neither a loop nor a release of their own.
 pub struct ChunkReader {
     stream: InputStream,
     ready: Pollable,
@@ -96,20 +96,42 @@ pub struct ChunkReader {
 }
 
 impl ChunkReader {
-    pub fn new(stream: InputStream, timeout_ns: Option<u64>) -> ChunkReader {
+    fn new(stream: InputStream, timeout_ns: Option<u64>) -> ChunkReader {
         ChunkReader { stream, ready: stream.subscribe(), deadline: Deadline::new(timeout_ns), chunk: Vec::new() }
     }
 
-    /// Hands the stream's pollable and the stream back to the host, child first (the host traps
-    /// otherwise), so that an instance serving many requests holds neither.
-    pub fn close(self) {
-        self.ready.release();
-        self.stream.release();
+    /// Reads `stream`, the stream of `body`, to its end, handing each chunk to `sink`; a failure
+    /// of the stream becomes the caller's error through `failed`. Then, whatever the outcome, the
+    /// stream's pollable, the stream and the body go back to the host, children first (the host
+    /// traps otherwise), so that an instance serving many requests holds none of them.
+    pub fn drain<E>(
+        body: IncomingBody,
+        stream: InputStream,
+        timeout_ns: Option<u64>,
+        mut sink: impl FnMut(&[u8]) -> Result<(), E>,
+        failed: impl Fn(StreamFailure) -> E,
+    ) -> Result<(), E> {
+        let mut reader = ChunkReader::new(stream, timeout_ns);
+        let read = loop {
+            match reader.next() {
+                Ok(Some(chunk)) => {
+                    if let Err(error) = sink(chunk) {
+                        break Err(error);
+                    }
+                }
+                Ok(None) => break Ok(()),
+                Err(failure) => break Err(failed(failure)),
+            }
+        };
+        reader.ready.release();
+        reader.stream.release();
+        body.release();
+        read
     }
 
     /// The next chunk, `None` at the end of the stream. The chunk before it is handed back to the
     /// allocator first, so that reading a long stream takes the memory of one chunk.
-    pub fn next(&mut self) -> Result<Option<&[u8]>, StreamFailure> {
+    fn next(&mut self) -> Result<Option<&[u8]>, StreamFailure> {
         const CHUNK: u64 = 64 * 1024;
         super::runtime::release(core::mem::take(&mut self.chunk));
         loop {
