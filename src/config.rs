@@ -213,11 +213,7 @@ pub fn check_header(name: &str, value: &[u8]) -> Result<String, String> {
 
 /// `"subject" problem`.
 fn quoted(subject: &str, problem: &str) -> String {
-    let mut text = String::from("\"");
-    text.push_str(subject);
-    text.push_str("\" ");
-    text.push_str(problem);
-    text
+    text::about("\"", subject, "\" ", problem)
 }
 
 fn header_problem(name: &str, value: &[u8]) -> Result<(), &'static str> {

@@ -18,7 +18,7 @@ impl Field {
     /// Parses one spec. The name is everything before the first `=`; a spec without `=` is a path
     /// whose last segment names the field.
     pub fn parse(spec: &str) -> Result<Field, String> {
-        Field::parse_spec(spec).map_err(|problem| describe(spec, problem))
+        Field::parse_spec(spec).map_err(|problem| text::about("in \"", spec, "\": ", problem))
     }
 
     fn parse_spec(spec: &str) -> Result<Field, &'static str> {
@@ -60,14 +60,6 @@ pub fn check_count(fields: &[Field]) -> Result<(), String> {
         return Err(String::from("more than 64 fields are given"));
     }
     Ok(())
-}
-
-fn describe(spec: &str, problem: &str) -> String {
-    let mut text = String::from("in \"");
-    text.push_str(spec);
-    text.push_str("\": ");
-    text.push_str(problem);
-    text
 }
 
 #[cfg(test)]

@@ -56,6 +56,16 @@ pub fn all_in(text: &[u8], classes: u8) -> bool {
     text.iter().all(|&b| ASCII_CLASSES.get(usize::from(b)).map_or(HIGH, |&c| c) & classes != 0)
 }
 
+/// A problem worded about a quoted subject: `before`, `subject`, `after`, then `problem`, as in
+/// `in "x=a..b": a dotted path has an empty segment` or `"Host" is set by the relay`.
+pub fn about(before: &str, subject: &str, after: &str, problem: &str) -> String {
+    let mut text = String::from(before);
+    text.push_str(subject);
+    text.push_str(after);
+    text.push_str(problem);
+    text
+}
+
 /// Parses ASCII digits, with spaces or tabs around them, into a `u64`; `None` for anything else,
 /// an empty string or an overflow.
 pub fn parse_u64(text: &[u8]) -> Option<u64> {
