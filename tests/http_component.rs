@@ -104,7 +104,16 @@ fn refused_upstream_is_502() {
 /// writes it whole into the component's return area, which must have room for it.
 #[test]
 fn unresolvable_upstream_is_502_and_the_next_request_is_served() {
-    let env = relay_env(String::from("http://edge-relay-test.invalid/"), "a", &[]);
+    // In a network namespace with only loopback, so the failing lookup reaches no name server
+    // (tests/support/netns.rs); the inner run of this test does the work.
+    #[path = "support/netns.rs"]
+    mod netns;
+    let Some(inside) = netns::isolated("unresolvable_upstream_is_502_and_the_next_request_is_served") else {
+        return;
+    };
+    const HOST: &str = "edge-relay-test.example";
+    let upstream = Upstream::start(|_| json(200, r#"{"a":1,"b":2}"#));
+    let env = relay_env(format!("http://{HOST}:{}/api", upstream.port), "a", &[]);
     let relay = Serve::start(COMPONENT, &env);
     for _ in 0..3 {
         let answer = post(relay.port, "{}");
@@ -115,6 +124,13 @@ fn unresolvable_upstream_is_502_and_the_next_request_is_served() {
         );
     }
     request(relay.port, "GET", "/healthz", &[], b"").assert(200, r#"{"status":"ok"}"#);
+    assert!(upstream.received().is_empty());
+    // Once the name resolves (to the upstream on loopback), the same relay serves the next request.
+    inside.add_host(HOST, "127.0.0.1");
+    post(relay.port, "{}").assert(200, r#"{"a":1}"#);
+    let sent = upstream.received();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].target, "/api");
 }
 
 #[test]

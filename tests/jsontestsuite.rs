@@ -1,6 +1,6 @@
-//! Every case of JSONTestSuite (../shared/jsontestsuite/test_parsing): `y_` accepted, `n_`
-//! rejected, and each `i_` case handled as the table below states; on the host, and through the
-//! built HTTP component (what wasm-opt made of the scanner is what runs).
+//! Every case of JSONTestSuite (vendored in tests/data/jsontestsuite/test_parsing): `y_`
+//! accepted, `n_` rejected, and each `i_` case handled as the table below states; on the host,
+//! and through the built HTTP component (what wasm-opt made of the scanner is what runs).
 
 mod support;
 
@@ -41,7 +41,7 @@ const ACCEPTED_IMPLEMENTATION_DEFINED: &[&str] = &[
 ];
 
 fn suite() -> Vec<(String, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/jsontestsuite/test_parsing");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/jsontestsuite/test_parsing");
     let mut cases: Vec<_> = fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .map(|entry| {
