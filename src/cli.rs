@@ -4,7 +4,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::config::{check_header, parse_method, positive_number, Job, Upstream, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS};
+use crate::config::{check_header, parse_method, positive_number, Job, Upstream, DEFAULT_DEADLINE_MS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS};
 use crate::text;
 use crate::error::RelayError;
 use crate::field::{check_count, Field};
@@ -19,12 +19,16 @@ usage: wasmtime run -S http [--dir DIR] edge_relay_cli.wasm [OPTIONS] URL
   --field NAME=PATH       repeatable; /json/pointer or dotted.path; none: whole answer
   --header 'NAME: VALUE'  repeatable
   --method M              default POST with --data, else GET
-  --timeout-ms N          default 10000
+  --timeout-ms N          default 10000: connecting, and any pause of the upstream
+  --deadline-ms N         default 30000: the whole exchange
   --max-response-bytes N  default 8388608
   --raw                   one value per line, strings unescaped
-exit codes: 0 ok, 2 usage, 3 invalid JSON, 4 unreachable or timeout,
-5 status not 2xx, 6 answer too large
+exit codes: 0 ok, 1 output not written, 2 usage, 3 invalid JSON,
+4 unreachable or timeout, 5 status not 2xx, 6 answer too large
 ";
+
+/// The exit code when the answer could not be written to stdout.
+pub const OUTPUT_FAILED: u8 = 1;
 
 /// The path of the whole document, printed when no field is given.
 static WHOLE_DOCUMENT: Path = Path { segments: Vec::new() };
@@ -64,6 +68,7 @@ pub fn parse_args(args: &[String]) -> Result<Command, RelayError> {
     let mut headers = Vec::new();
     let mut method = None;
     let mut timeout_ms = DEFAULT_TIMEOUT_MS;
+    let mut deadline_ms = DEFAULT_DEADLINE_MS;
     let mut max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES;
     let mut raw = false;
     let mut url = None;
@@ -102,11 +107,12 @@ pub fn parse_args(args: &[String]) -> Result<Command, RelayError> {
                 let text = value("--header")?;
                 let (name, header_value) = text::split_once(text, b':').ok_or_else(|| usage("--header", "must be 'NAME: VALUE'"))?;
                 let header_value = header_value.trim_ascii().as_bytes().to_vec();
-                let name = check_header(name, &header_value).map_err(|p| RelayError::Config { setting: "--header", problem: p })?;
+                let name = check_header(name, &header_value).map_err(|p| usage("--header", p))?;
                 headers.push((name, header_value));
             }
             "--method" => method = Some(parse_method(value("--method")?).map_err(|p| usage("--method", p))?),
             "--timeout-ms" => timeout_ms = positive("--timeout-ms", value("--timeout-ms")?)?,
+            "--deadline-ms" => deadline_ms = positive("--deadline-ms", value("--deadline-ms")?)?,
             "--max-response-bytes" => max_response_bytes = positive("--max-response-bytes", value("--max-response-bytes")?)?,
             _ => {
                 let mut problem = String::from("unknown option ");
@@ -123,7 +129,7 @@ pub fn parse_args(args: &[String]) -> Result<Command, RelayError> {
     }
     let method = method.unwrap_or_else(|| String::from(if matches!(data, Data::None) { "GET" } else { "POST" }));
     Ok(Command::Run(Invocation {
-        job: Job { upstream, method, headers, fields, timeout_ms, max_response_bytes },
+        job: Job { upstream, method, headers, fields, timeout_ms, deadline_ms, max_response_bytes },
         data,
         raw,
     }))
@@ -144,7 +150,7 @@ impl Invocation {
     }
 
     /// What the command prints for the captured values, newline included.
-    pub fn render(&self, values: &[Option<Vec<u8>>]) -> Vec<u8> {
+    pub fn render(&self, values: &[Option<Vec<u8>>]) -> Result<Vec<u8>, RelayError> {
         let mut out = if self.raw {
             let mut lines = Vec::new();
             for value in values {
@@ -155,25 +161,26 @@ impl Invocation {
                 }
                 lines.push(b'\n');
             }
-            return lines;
+            return Ok(lines);
         } else if self.job.fields.is_empty() {
             values.first().cloned().flatten().unwrap_or_default()
         } else {
-            write_answer(&self.job.fields, values)
+            write_answer(&self.job.fields, values)?
         };
         out.push(b'\n');
-        out
+        Ok(out)
     }
 }
 
 /// The documented exit code of each error.
 pub fn exit_code(error: &RelayError) -> u8 {
     match error {
-        RelayError::Config { .. } | RelayError::BodyTooLarge { .. } => 2,
+        RelayError::Config { .. } | RelayError::BodyTooLarge { .. } | RelayError::BodyOverMemory => 2,
         RelayError::InvalidJson(_) | RelayError::UpstreamInvalidJson(_) => 3,
         RelayError::UpstreamUnreachable { .. } | RelayError::UpstreamTimeout { .. } => 4,
         RelayError::UpstreamStatus { .. } => 5,
-        RelayError::UpstreamTooLarge { .. } => 6,
+        RelayError::UpstreamTooLarge { .. } | RelayError::AnswerOverMemory => 6,
+        RelayError::RequestTimeout { .. } => 4,
     }
 }
 
@@ -277,12 +284,12 @@ mod tests {
     fn output_is_one_json_line_or_raw_lines() {
         let values = vec![Some(b"\"caf\\u00e9\\n\"".to_vec()), Some(b"123456789012345678901234567890".to_vec()), None];
         let inv = run(&["--field", "s", "--field", "n", "--field", "m", "http://h"]);
-        assert_eq!(inv.render(&values), b"{\"s\":\"caf\\u00e9\\n\",\"n\":123456789012345678901234567890,\"m\":null}\n");
+        assert_eq!(inv.render(&values).unwrap(), b"{\"s\":\"caf\\u00e9\\n\",\"n\":123456789012345678901234567890,\"m\":null}\n");
         let raw = run(&["--raw", "--field", "s", "--field", "n", "--field", "m", "http://h"]);
-        assert_eq!(raw.render(&values), "café\n\n123456789012345678901234567890\nnull\n".as_bytes());
+        assert_eq!(raw.render(&values).unwrap(), "café\n\n123456789012345678901234567890\nnull\n".as_bytes());
         let whole = run(&["http://h"]);
         assert_eq!(whole.paths(), vec![&Path { segments: vec![] }]);
-        assert_eq!(whole.render(&[Some(b"{\"a\": 1}".to_vec())]), b"{\"a\": 1}\n");
+        assert_eq!(whole.render(&[Some(b"{\"a\": 1}".to_vec())]).unwrap(), b"{\"a\": 1}\n");
     }
 
     #[test]

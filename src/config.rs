@@ -15,13 +15,16 @@ use crate::field::{self, Field};
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_MAX_REQUEST_BYTES: u64 = 1_048_576;
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 8_388_608;
+/// The whole upstream exchange (connecting, sending, waiting, reading) may take no longer.
+pub const DEFAULT_DEADLINE_MS: u64 = 30_000;
 
 /// Every setting, by its environment variable name. Spin variables use the same names in lower case.
-pub const SETTINGS: [&str; 9] = [
+pub const SETTINGS: [&str; 10] = [
     "RELAY_UPSTREAM_URL",
     "RELAY_FIELDS",
     "RELAY_METHOD",
     "RELAY_TIMEOUT_MS",
+    "RELAY_DEADLINE_MS",
     "RELAY_MAX_REQUEST_BYTES",
     "RELAY_MAX_RESPONSE_BYTES",
     "RELAY_UPSTREAM_HEADERS",
@@ -52,7 +55,10 @@ pub struct Job {
     /// Extra headers sent upstream, names in lower case.
     pub headers: Vec<(String, Vec<u8>)>,
     pub fields: Vec<Field>,
+    /// Limit on connecting and on any wait for the upstream's next bytes (or for room to send ours).
     pub timeout_ms: u64,
+    /// Limit on the whole exchange, however steadily it moves.
+    pub deadline_ms: u64,
     pub max_response_bytes: u64,
 }
 
@@ -108,14 +114,19 @@ impl Config {
         if let Some(text) = get("RELAY_UPSTREAM_HEADERS") {
             job.headers = parse_header_list(text)?;
         }
-        let header = get("RELAY_API_KEY_HEADER");
-        // Read last, so that a bad key or key header is reported as RELAY_API_KEY.
+        // The key header's name is checked as its own setting, then the key as RELAY_API_KEY: no
+        // message about either repeats the key.
+        let key_header = check_header_name(get("RELAY_API_KEY_HEADER").unwrap_or("authorization")).map_err(problem)?;
         if let Some(key) = get("RELAY_API_KEY") {
-            let value = key.trim_ascii().as_bytes().to_vec();
-            let name = check_header(header.unwrap_or("authorization"), &value)?;
-            job.headers.push((name, value));
+            let value = key.trim_ascii().as_bytes();
+            if value.is_empty() {
+                return Err(problem("is empty"));
+            }
+            check_header_value(value).map_err(problem)?;
+            job.headers.push((key_header, value.to_vec()));
         }
         job.timeout_ms = number("RELAY_TIMEOUT_MS", DEFAULT_TIMEOUT_MS)?;
+        job.deadline_ms = number("RELAY_DEADLINE_MS", DEFAULT_DEADLINE_MS)?;
         job.max_response_bytes = number("RELAY_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES)?;
         self.max_request_bytes = number("RELAY_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES)?;
         Ok(())
@@ -161,15 +172,16 @@ impl Upstream {
                 return Err("has an invalid port");
             }
         }
-        if !text::all_in(path_and_query.as_bytes(), text::VISIBLE | text::HIGH) {
-            return Err("has spaces or controls in its path");
+        if path_and_query.bytes().any(|b| b < b' ' || b == 0x7f) {
+            return Err("has a control character in its path");
         }
-        // wasi:http wants a path that starts with `/`: `http://h?q` asks for `/?q`.
+        // wasi:http wants a path that starts with `/`: `http://h?q` asks for `/?q`. What RFC 3986
+        // does not allow as it is (`é`, `"`, a space) goes out percent-encoded.
         let mut path = String::new();
         if path_and_query.as_bytes().first() != Some(&b'/') {
             path.push_str("/");
         }
-        path.push_str(path_and_query);
+        text::push_percent_encoded(&mut path, path_and_query.as_bytes(), text::URL_AS_IS);
         Ok(Upstream { scheme, authority: String::from(authority), path_and_query: path })
     }
 }
@@ -205,49 +217,62 @@ pub fn is_token(text: &str) -> bool {
 /// Headers the host sets from the request itself; configuring them would contradict it.
 const RESERVED_HEADERS: [&str; 6] = ["host", "content-length", "transfer-encoding", "connection", "upgrade", "te"];
 
-/// Checks one header and returns its name in lower case; a problem is worded with the name.
-pub fn check_header(name: &str, value: &[u8]) -> Result<String, String> {
+/// Checks a header name and returns it in lower case. A problem never repeats the name: a
+/// mistyped entry (`authorization:Bearer sk-...` with a colon for `=`) would otherwise put a
+/// secret into a message.
+pub fn check_header_name(name: &str) -> Result<String, &'static str> {
     let name = name.trim_ascii();
-    header_problem(name, value).map(|()| name.to_ascii_lowercase()).map_err(|problem| quoted(name, problem))
-}
-
-/// `"subject" problem`.
-fn quoted(subject: &str, problem: &str) -> String {
-    text::about("\"", subject, "\" ", problem)
-}
-
-fn header_problem(name: &str, value: &[u8]) -> Result<(), &'static str> {
     if !is_token(name) {
-        return Err("is not a valid header name");
+        return Err("has an invalid header name");
     }
     if RESERVED_HEADERS.iter().any(|reserved| reserved.eq_ignore_ascii_case(name)) {
-        return Err("is set by the relay");
+        return Err("names a header the relay sets (host, content-length, transfer-encoding, connection, upgrade, te)");
     }
-    // CR and LF would let a value start a header of its own; other controls are invalid too.
+    Ok(name.to_ascii_lowercase())
+}
+
+/// CR and LF would let a value start a header of its own; other controls are invalid too.
+pub fn check_header_value(value: &[u8]) -> Result<(), &'static str> {
     if !text::all_in(value, text::VISIBLE | text::BLANK | text::HIGH) {
         return Err("has a control character in its value");
     }
     Ok(())
 }
 
+/// Checks one header and returns its name in lower case.
+pub fn check_header(name: &str, value: &[u8]) -> Result<String, &'static str> {
+    check_header_value(value)?;
+    check_header_name(name)
+}
+
 /// Parses `RELAY_UPSTREAM_HEADERS`: `name=value` pairs separated by commas, with `%XX` escapes
 /// in values (the OpenTelemetry `OTEL_EXPORTER_OTLP_HEADERS` convention), so a value can hold
 /// any byte: `authorization=Bearer%20abc,x-api-key=k%2C1`. Names are tokens and need no escapes.
+/// A problem names the entry by its position, never by its text: the list holds secrets.
 pub fn parse_header_list(list: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
     let mut headers = Vec::new();
-    for entry in text::split(list, b',') {
+    for (index, entry) in text::split(list, b',').enumerate() {
         if entry.trim_ascii().is_empty() {
             continue;
         }
-        let Some((name, value)) = text::split_once(entry, b'=') else {
-            return Err(quoted(entry.trim_ascii(), "is not name=value"));
-        };
-        let value = percent_decode(value.trim_ascii().as_bytes())
-            .ok_or_else(|| String::from("a value has a broken %-escape"))?;
-        let name = check_header(name, &value)?;
-        headers.push((name, value));
+        let header = text::split_once(entry, b'=').ok_or("is not name=value").and_then(|(name, value)| {
+            let value = percent_decode(value.trim_ascii().as_bytes()).ok_or("has a broken %-escape")?;
+            Ok((check_header(name, &value)?, value))
+        });
+        headers.push(header.map_err(|problem| entry_problem(index, problem))?);
     }
     Ok(headers)
+}
+
+/// `entry N problem`, N counted from 1.
+#[cold]
+#[inline(never)]
+fn entry_problem(index: usize, problem: &str) -> String {
+    let mut text = String::from("entry ");
+    text::push_u64(&mut text, index as u64 + 1);
+    text.push(' ');
+    text.push_str(problem);
+    text
 }
 
 fn percent_decode(text: &[u8]) -> Option<Vec<u8>> {
@@ -334,6 +359,40 @@ mod tests {
         let config = Config::from_env(&vars).unwrap();
         assert_eq!(config.job.headers, vec![("x-api-key".into(), b"Bearer s3cret".to_vec())]);
         assert_eq!(config_error(&[("RELAY_API_KEY", "a\nb")]).0, "RELAY_API_KEY");
+        assert_eq!(config_error(&[("RELAY_API_KEY", " ")]), ("RELAY_API_KEY", "is empty".into()));
+        assert_eq!(config_error(&[("RELAY_API_KEY", "k"), ("RELAY_API_KEY_HEADER", "x:y")]).0, "RELAY_API_KEY_HEADER");
+    }
+
+    #[test]
+    fn no_problem_repeats_a_configured_value() {
+        let secret = "sk-live-0123456789";
+        let cases = [
+            ("RELAY_UPSTREAM_HEADERS", format!("x-api-key=abc,{secret}")),
+            ("RELAY_UPSTREAM_HEADERS", format!("authorization:Bearer {secret}")),
+            ("RELAY_UPSTREAM_HEADERS", format!("authorization:Bearer {secret}=x")),
+            ("RELAY_UPSTREAM_HEADERS", format!("a=1,{secret} x=1")),
+            ("RELAY_UPSTREAM_HEADERS", format!("x={secret}%zz")),
+            ("RELAY_UPSTREAM_HEADERS", format!("x={secret}%0a")),
+            ("RELAY_UPSTREAM_HEADERS", format!("host={secret}")),
+            ("RELAY_API_KEY_HEADER", format!("{secret}:")),
+            ("RELAY_API_KEY", format!("{secret}\r\nx-evil: 1")),
+            ("RELAY_UPSTREAM_URL", format!("http://h/a\n?key={secret}")),
+            ("RELAY_UPSTREAM_URL", format!("http://{secret}@h/")),
+            ("RELAY_UPSTREAM_URL", format!("http://h:{secret}/")),
+        ];
+        for (setting, value) in cases {
+            let mut pairs = vec![(setting, value.as_str())];
+            if setting == "RELAY_API_KEY_HEADER" {
+                pairs.push(("RELAY_API_KEY", "k"));
+            }
+            let (named, problem) = config_error(&pairs);
+            assert_eq!(named, setting, "{value:?}");
+            for part in ["sk-live", "0123456789", "Bearer", "abc"] {
+                assert!(!problem.contains(part), "{setting}={value:?} gave {problem:?}");
+            }
+        }
+        assert_eq!(config_error(&[("RELAY_UPSTREAM_HEADERS", "x-api-key=abc,SECRET-TAIL")]).1, "entry 2 is not name=value");
+        assert_eq!(config_error(&[("RELAY_UPSTREAM_HEADERS", "a=1,,b c=2")]).1, "entry 3 has an invalid header name");
     }
 
     #[test]
@@ -355,7 +414,7 @@ mod tests {
             Some(match name {
                 "RELAY_UPSTREAM_URL" => "http://h/",
                 "RELAY_FIELDS" => "a",
-                "RELAY_METHOD" | "RELAY_API_KEY_HEADER" => "X",
+                "RELAY_METHOD" | "RELAY_API_KEY_HEADER" | "RELAY_API_KEY" => "X",
                 "RELAY_UPSTREAM_HEADERS" => "a=b",
                 _ => "1",
             })
@@ -395,17 +454,18 @@ mod tests {
         assert!(parse("http://h:port/").is_err());
         assert!(parse("http://[::1]/").is_ok() && parse("http://[::1]:65535/").is_ok());
         assert!(parse("http://[::1]:65536/").is_err() && parse("http://h:/").is_err());
-        assert!(parse("http://h/a b").is_err());
+        assert_eq!(parse("http://h/a b/\u{e9}/a\"b?q=\u{e9}").unwrap().2, "/a%20b/%C3%A9/a%22b?q=%C3%A9");
+        assert!(parse("http://h/a\tb").is_err() && parse("http://h/a\nb").is_err());
         assert!(parse("http://h\r\nx/").is_err());
         assert!(parse("//h/").is_err());
     }
 
     #[test]
     fn headers_cannot_smuggle_lines_or_override_framing() {
-        assert!(parse_header_list("x=a%0d%0aevil: 1").unwrap_err().contains("control character"));
-        assert!(parse_header_list("x=a%0").is_err());
+        assert_eq!(parse_header_list("x=a%0d%0aevil: 1").unwrap_err(), "entry 1 has a control character in its value");
+        assert_eq!(parse_header_list("x=a%0").unwrap_err(), "entry 1 has a broken %-escape");
         assert!(parse_header_list("bad name=1").is_err());
-        assert!(parse_header_list("Host=evil.example").unwrap_err().contains("set by the relay"));
+        assert!(parse_header_list("Host=evil.example").unwrap_err().starts_with("entry 1 names a header the relay sets"));
         assert!(parse_header_list("content-length=5").is_err());
         assert_eq!(parse_header_list("a=1,,b=x%3Dy").unwrap(), vec![("a".into(), b"1".to_vec()), ("b".into(), b"x=y".to_vec())]);
     }

@@ -8,7 +8,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::text::push_u64;
-use crate::json::{write_string, JsonError};
+use crate::json::{write_escaped, write_string, JsonError};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RelayError {
@@ -16,6 +16,10 @@ pub enum RelayError {
     InvalidJson(JsonError),
     /// The client's request body is larger than `limit` bytes.
     BodyTooLarge { limit: u64 },
+    /// The client's request body does not fit in the memory the host gives the relay.
+    BodyOverMemory,
+    /// The client's body did not arrive within `timeout_ms` (a pause, or the whole deadline).
+    RequestTimeout { timeout_ms: u64 },
     /// The configuration is missing or wrong: `setting` names the variable (or option) at fault.
     Config { setting: &'static str, problem: String },
     /// The upstream could not be reached or the exchange broke off; `detail` says how.
@@ -28,6 +32,8 @@ pub enum RelayError {
     UpstreamTooLarge { limit: u64 },
     /// The upstream did not connect, answer or send its next bytes within `timeout_ms`.
     UpstreamTimeout { timeout_ms: u64 },
+    /// The values the answer holds do not fit in the memory the host gives the relay.
+    AnswerOverMemory,
 }
 
 impl RelayError {
@@ -40,7 +46,9 @@ impl RelayError {
     pub fn code(&self) -> &'static str {
         match self {
             RelayError::InvalidJson(_) => "invalid_json",
-            RelayError::BodyTooLarge { .. } => "body_too_large",
+            RelayError::BodyTooLarge { .. } | RelayError::BodyOverMemory => "body_too_large",
+            RelayError::RequestTimeout { .. } => "request_timeout",
+            RelayError::AnswerOverMemory => "out_of_memory",
             RelayError::Config { .. } => "config",
             RelayError::UpstreamUnreachable { .. } => "upstream_unreachable",
             RelayError::UpstreamStatus { .. } => "upstream_status",
@@ -53,7 +61,9 @@ impl RelayError {
     pub fn status(&self) -> u16 {
         match self {
             RelayError::InvalidJson(_) => 400,
-            RelayError::BodyTooLarge { .. } => 413,
+            RelayError::BodyTooLarge { .. } | RelayError::BodyOverMemory => 413,
+            RelayError::RequestTimeout { .. } => 408,
+            RelayError::AnswerOverMemory => 500,
             RelayError::Config { .. } => 500,
             RelayError::UpstreamTimeout { .. } => 504,
             _ => 502,
@@ -72,6 +82,13 @@ impl RelayError {
                 push_u64(&mut text, *limit);
                 text.push_str(" bytes");
             }
+            RelayError::BodyOverMemory => text.push_str("the request body does not fit in the relay's memory"),
+            RelayError::RequestTimeout { timeout_ms } => {
+                text.push_str("the request body did not arrive within ");
+                push_u64(&mut text, *timeout_ms);
+                text.push_str(" ms");
+            }
+            RelayError::AnswerOverMemory => text.push_str("the answer does not fit in the relay's memory"),
             RelayError::Config { setting, problem } => {
                 text.push_str(setting);
                 text.push_str(": ");
@@ -103,13 +120,17 @@ impl RelayError {
     }
 
     /// The response body: `{"error":{"code":...,"message":...}}`, plus the upstream's `status`
-    /// for `upstream_status`.
+    /// for `upstream_status`. A configuration problem is the operator's: clients are told only
+    /// that there is one, and the detail goes to the log ([`RelayError::log_line`]).
     pub fn to_json(&self) -> Vec<u8> {
         let mut out = Vec::new();
         out.extend_from_slice(b"{\"error\":{\"code\":");
         write_string(&mut out, self.code().as_bytes());
         out.extend_from_slice(b",\"message\":");
-        write_string(&mut out, self.message().as_bytes());
+        match self {
+            RelayError::Config { .. } => write_string(&mut out, b"the relay is misconfigured"),
+            _ => write_string(&mut out, self.message().as_bytes()),
+        }
         if let RelayError::UpstreamStatus { status } = self {
             let mut digits = String::new();
             push_u64(&mut digits, u64::from(*status));
@@ -118,6 +139,23 @@ impl RelayError {
         }
         out.extend_from_slice(b"}}");
         out
+    }
+}
+
+impl RelayError {
+    /// `edge-relay: message` and a newline, for stderr, with the error's code before the message
+    /// when `with_code` (the HTTP component's log; the command's users read the message alone).
+    /// The message is escaped as a JSON string's contents are, so that a CR or LF in a setting (a
+    /// field spec is quoted in its problem) can never split the line or forge another.
+    pub fn log_line(&self, with_code: bool) -> Vec<u8> {
+        let mut line = Vec::from(&b"edge-relay: "[..]);
+        if with_code {
+            line.extend_from_slice(self.code().as_bytes());
+            line.extend_from_slice(b": ");
+        }
+        write_escaped(&mut line, self.message().as_bytes());
+        line.push(b'\n');
+        line
     }
 }
 
@@ -139,6 +177,9 @@ mod tests {
         let cases = [
             (RelayError::InvalidJson(json_error), "invalid_json", 400),
             (RelayError::BodyTooLarge { limit: 10 }, "body_too_large", 413),
+            (RelayError::BodyOverMemory, "body_too_large", 413),
+            (RelayError::RequestTimeout { timeout_ms: 5 }, "request_timeout", 408),
+            (RelayError::AnswerOverMemory, "out_of_memory", 500),
             (RelayError::config("RELAY_FIELDS", "missing"), "config", 500),
             (RelayError::UpstreamUnreachable { detail: "connection refused" }, "upstream_unreachable", 502),
             (RelayError::UpstreamStatus { status: 503 }, "upstream_status", 502),
@@ -165,5 +206,14 @@ mod tests {
         );
         let error = RelayError::config("RELAY_UPSTREAM_URL", "must start with \"http://\"");
         assert_eq!(error.message(), "RELAY_UPSTREAM_URL: must start with \"http://\"");
+        assert_eq!(error.to_json(), br#"{"error":{"code":"config","message":"the relay is misconfigured"}}"#);
+    }
+
+    #[test]
+    fn a_log_line_is_one_line() {
+        let error = RelayError::config("RELAY_FIELDS", "in \"a\r\nedge-relay: forged\": x");
+        assert_eq!(error.log_line(true), b"edge-relay: config: RELAY_FIELDS: in \\\"a\\r\\nedge-relay: forged\\\": x\n");
+        let line = RelayError::UpstreamStatus { status: 500 }.log_line(false);
+        assert_eq!(line, b"edge-relay: the upstream answered with status 500\n");
     }
 }

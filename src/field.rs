@@ -21,11 +21,15 @@ impl Field {
         Field::parse_spec(spec).map_err(|problem| text::about("in \"", spec, "\": ", problem))
     }
 
+    /// Whitespace is trimmed around the name and before the path; after a path it is kept for a
+    /// JSON Pointer, whose every byte is a key's (`sp=/a ` names the key `"a "`), and trimmed
+    /// after a dotted path.
     fn parse_spec(spec: &str) -> Result<Field, &'static str> {
         let (name, path_text) = match text::split_once(spec, b'=') {
-            Some((name, path)) => (Some(name.trim_ascii()), path.trim_ascii()),
-            None => (None, spec.trim_ascii()),
+            Some((name, path)) => (Some(name.trim_ascii()), path.trim_ascii_start()),
+            None => (None, spec.trim_ascii_start()),
         };
+        let path_text = if path_text.starts_with('/') { path_text } else { path_text.trim_ascii_end() };
         let path = Path::parse(path_text).map_err(PathError::message)?;
         let name = match name {
             Some(name) => name,
@@ -51,13 +55,19 @@ pub fn parse_list(list: &str) -> Result<Vec<Field>, String> {
     Ok(fields)
 }
 
-/// A relay follows at most [`MAX_PATHS`] fields and needs at least one.
+/// A relay follows at most [`MAX_PATHS`] fields, needs at least one, and names each once (an
+/// answer with a key twice would hold only one of its values for most clients).
 pub fn check_count(fields: &[Field]) -> Result<(), String> {
     if fields.is_empty() {
         return Err(String::from("no field is given"));
     }
     if fields.len() > MAX_PATHS {
         return Err(String::from("more than 64 fields are given"));
+    }
+    for (at, field) in fields.iter().enumerate() {
+        if fields.get(..at).unwrap_or(&[]).iter().any(|earlier| earlier.name == field.name) {
+            return Err(text::about("the name \"", &field.name, "\" ", "is given to two fields"));
+        }
     }
     Ok(())
 }
@@ -92,6 +102,16 @@ mod tests {
         assert_eq!(parse_list("").unwrap_err(), "has an empty entry");
         assert!(parse_list("/").is_err());
         assert_eq!(parse_list("doc=").unwrap()[0].path.segments, vec![]);
+        assert_eq!(parse_list("a=x,b=/y,a=z").unwrap_err(), "the name \"a\" is given to two fields");
+        assert_eq!(parse_list("x,a.x").unwrap_err(), "the name \"x\" is given to two fields");
+    }
+
+    #[test]
+    fn a_pointer_keeps_its_trailing_spaces_a_dotted_path_does_not() {
+        let fields = parse_list("sp=/a , dot = b.c ,  /d ").unwrap();
+        assert_eq!(fields[0].path.segments[0].key, "a ");
+        assert_eq!((fields[1].name.as_str(), fields[1].path.segments[1].key.as_str()), ("dot", "c"));
+        assert_eq!((fields[2].name.as_str(), fields[2].path.segments[0].key.as_str()), ("d ", "d "));
     }
 
     #[test]

@@ -304,6 +304,8 @@ pub struct Scanner<'p> {
     capturing: u64,
     capture_from: [usize; MAX_PATHS],
     captures: Vec<Option<Vec<u8>>>,
+    /// A captured value could not grow: the memory left is too small for it.
+    out_of_memory: bool,
 }
 
 impl<'p> Scanner<'p> {
@@ -344,12 +346,18 @@ impl<'p> Scanner<'p> {
             capturing: 0,
             capture_from: [0; MAX_PATHS],
             captures,
+            out_of_memory: false,
         }
     }
 
     /// Bytes consumed so far.
     pub fn offset(&self) -> u64 {
         self.offset
+    }
+
+    /// Whether a captured value outgrew the memory left (what it kept is then incomplete).
+    pub fn out_of_memory(&self) -> bool {
+        self.out_of_memory
     }
 
     pub fn feed(&mut self, chunk: &[u8]) -> Result<(), JsonError> {
@@ -573,7 +581,13 @@ impl<'p> Scanner<'p> {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
             if let (Some(Some(capture)), Some(from)) = (self.captures.get_mut(i), self.capture_from.get_mut(i)) {
-                capture.extend_from_slice(chunk.get(*from..end).unwrap_or(&[]));
+                let bytes = chunk.get(*from..end).unwrap_or(&[]);
+                // Fallible, so that a value larger than the memory left is an error, not a trap.
+                if capture.try_reserve(bytes.len()).is_ok() {
+                    capture.extend_from_slice(bytes);
+                } else {
+                    self.out_of_memory = true;
+                }
                 *from = 0;
             }
         }
@@ -715,8 +729,15 @@ fn encode_utf8(code_point: u32, buffer: &mut [u8; 4]) -> &[u8] {
 
 /// Appends `text` to `out` as a JSON string literal.
 pub fn write_string(out: &mut Vec<u8>, text: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
+    write_escaped(out, text);
+    out.push(b'"');
+}
+
+/// Appends `text` escaped as the contents of a JSON string literal: no control character, quote
+/// or backslash is left as it is.
+pub fn write_escaped(out: &mut Vec<u8>, text: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     for &b in text {
         match b {
             b'"' => out.extend_from_slice(b"\\\""),
@@ -732,7 +753,6 @@ pub fn write_string(out: &mut Vec<u8>, text: &[u8]) {
             _ => out.push(b),
         }
     }
-    out.push(b'"');
 }
 
 /// The text of a JSON string literal (quotes included) that the scanner has validated, with its

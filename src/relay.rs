@@ -40,7 +40,23 @@ pub fn check_status(status: u16) -> Result<(), RelayError> {
     }
 }
 
-/// Collects a request body up to `limit` bytes.
+/// Where a stream's bytes go: the reader asks how much the next read may bring, then hands it over.
+pub trait Sink {
+    /// The most bytes the next read may bring.
+    fn room(&mut self) -> Result<u64, RelayError> {
+        Ok(CHUNK)
+    }
+
+    fn push(&mut self, chunk: &[u8]) -> Result<(), RelayError>;
+}
+
+/// The most a stream read asks for.
+pub const CHUNK: u64 = 64 * 1024;
+
+/// Collects a request body up to `limit` bytes. It grows by what each read may bring, reserved
+/// exactly before the read: on the relay's heap the body is then the topmost block, which grows
+/// in place, so a body takes its own size in memory (and one chunk), never the copies a doubling
+/// vector leaves behind.
 pub struct BodyCollector {
     body: Vec<u8>,
     limit: u64,
@@ -51,20 +67,37 @@ impl BodyCollector {
         BodyCollector { body: Vec::new(), limit }
     }
 
-    pub fn push(&mut self, chunk: &[u8]) -> Result<(), RelayError> {
-        if (self.body.len() + chunk.len()) as u64 > self.limit {
-            return Err(RelayError::BodyTooLarge { limit: self.limit });
-        }
-        self.body.extend_from_slice(chunk);
-        Ok(())
-    }
-
     /// The body, checked to be JSON when it is not empty.
     pub fn finish(self) -> Result<Vec<u8>, RelayError> {
         if !self.body.is_empty() {
             crate::json::validate(&self.body).map_err(RelayError::InvalidJson)?;
         }
         Ok(self.body)
+    }
+}
+
+impl Sink for BodyCollector {
+    /// Room reserved for the next read: a chunk, or what is left of the limit and one byte more
+    /// (a byte past the limit is how a body too large shows itself).
+    fn room(&mut self) -> Result<u64, RelayError> {
+        let len = self.body.len();
+        let spare = self.body.capacity() - len;
+        if spare == 0 {
+            let wanted = CHUNK.min(self.limit.saturating_sub(len as u64) + 1);
+            self.body.try_reserve_exact(wanted as usize).map_err(|_| RelayError::BodyOverMemory)?;
+        }
+        Ok((self.body.capacity() - len) as u64)
+    }
+
+    fn push(&mut self, chunk: &[u8]) -> Result<(), RelayError> {
+        if (self.body.len() + chunk.len()) as u64 > self.limit {
+            return Err(RelayError::BodyTooLarge { limit: self.limit });
+        }
+        // Within the room reserved, so no reallocation (a caller pushing more than `room` still
+        // gets a correct, if copied, body).
+        self.body.try_reserve(chunk.len()).map_err(|_| RelayError::BodyOverMemory)?;
+        self.body.extend_from_slice(chunk);
+        Ok(())
     }
 }
 
@@ -79,16 +112,22 @@ impl<'p> Projection<'p> {
         Projection { scanner: Scanner::new(paths), limit }
     }
 
-    pub fn push(&mut self, chunk: &[u8]) -> Result<(), RelayError> {
-        if self.scanner.offset() + chunk.len() as u64 > self.limit {
-            return Err(RelayError::UpstreamTooLarge { limit: self.limit });
-        }
-        self.scanner.feed(chunk).map_err(RelayError::UpstreamInvalidJson)
-    }
-
     /// The captured values, one per path; an empty body is not JSON.
     pub fn finish(self) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
         self.scanner.finish().map_err(RelayError::UpstreamInvalidJson)
+    }
+}
+
+impl Sink for Projection<'_> {
+    fn push(&mut self, chunk: &[u8]) -> Result<(), RelayError> {
+        if self.scanner.offset() + chunk.len() as u64 > self.limit {
+            return Err(RelayError::UpstreamTooLarge { limit: self.limit });
+        }
+        self.scanner.feed(chunk).map_err(RelayError::UpstreamInvalidJson)?;
+        if self.scanner.out_of_memory() {
+            return Err(RelayError::AnswerOverMemory);
+        }
+        Ok(())
     }
 }
 
@@ -98,9 +137,11 @@ pub fn paths_of(fields: &[Field]) -> Vec<&Path> {
 }
 
 /// `{"name":value,...}` in field order; a path that matched nothing is `null`.
-pub fn write_answer(fields: &[Field], values: &[Option<Vec<u8>>]) -> Vec<u8> {
+pub fn write_answer(fields: &[Field], values: &[Option<Vec<u8>>]) -> Result<Vec<u8>, RelayError> {
     let size: usize = values.iter().flatten().map(|v| v.len()).sum::<usize>() + fields.len() * 16;
-    let mut out = Vec::with_capacity(size + 2);
+    let mut out = Vec::new();
+    // The names' escapes may need more than this; the values, the bulk, fit.
+    out.try_reserve_exact(size + 2).map_err(|_| RelayError::AnswerOverMemory)?;
     out.push(b'{');
     for (i, field) in fields.iter().enumerate() {
         if i > 0 {
@@ -114,7 +155,7 @@ pub fn write_answer(fields: &[Field], values: &[Option<Vec<u8>>]) -> Vec<u8> {
         }
     }
     out.push(b'}');
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -132,6 +173,7 @@ mod tests {
             headers: headers.iter().map(|(n, v)| (String::from(*n), v.as_bytes().to_vec())).collect(),
             fields: parse_list("a").unwrap(),
             timeout_ms: 1,
+            deadline_ms: 1,
             max_response_bytes: 1,
         }
     }
@@ -193,7 +235,7 @@ mod tests {
         let fields = parse_list("id=/data/id,we\"ird=x,name").unwrap();
         let values = vec![Some(b"123456789012345678901234567890".to_vec()), None, Some(b"\"n\"".to_vec())];
         assert_eq!(
-            write_answer(&fields, &values),
+            write_answer(&fields, &values).unwrap(),
             br#"{"id":123456789012345678901234567890,"we\"ird":null,"name":"n"}"#.to_vec()
         );
     }

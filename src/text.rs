@@ -30,6 +30,9 @@ pub const VISIBLE: u8 = 4;
 pub const BLANK: u8 = 8;
 /// Bytes from 0x80 up (UTF-8 beyond ASCII).
 pub const HIGH: u8 = 16;
+/// What RFC 3986 lets a path or a query hold as it is: unreserved, sub-delims, `:`, `@`, `/`,
+/// `?`, and `%` (of an escape already written).
+pub const URL_AS_IS: u8 = 32;
 
 const fn classes_of(b: u8) -> u8 {
     let alphanumeric = b.is_ascii_alphanumeric();
@@ -37,7 +40,8 @@ const fn classes_of(b: u8) -> u8 {
     let host = alphanumeric || matches!(b, b'-' | b'.' | b'_' | b'~' | b':' | b'[' | b']' | b'%');
     let visible = b > b' ' && b < 0x7f;
     let blank = b == b' ' || b == b'\t';
-    (token as u8 * TOKEN) | (host as u8 * HOST) | (visible as u8 * VISIBLE) | (blank as u8 * BLANK)
+    let url = alphanumeric || matches!(b, b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b':' | b'@' | b'/' | b'?' | b'%');
+    (token as u8 * TOKEN) | (host as u8 * HOST) | (visible as u8 * VISIBLE) | (blank as u8 * BLANK) | (url as u8 * URL_AS_IS)
 }
 
 static ASCII_CLASSES: [u8; 128] = {
@@ -54,6 +58,17 @@ static ASCII_CLASSES: [u8; 128] = {
 /// of the configuration, which in wasm is smaller than a closure per check.
 pub fn all_in(text: &[u8], classes: u8) -> bool {
     text.iter().all(|&b| ASCII_CLASSES.get(usize::from(b)).map_or(HIGH, |&c| c) & classes != 0)
+}
+
+/// Appends `bytes`, each byte outside `keep` as `%XX`: the spelling of a URL part (RFC 3986).
+pub fn push_percent_encoded(text: &mut String, bytes: &[u8], keep: u8) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in bytes {
+        let escape = [b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
+        let spelled: &[u8] = if all_in(&[b], keep) { core::slice::from_ref(&b) } else { &escape };
+        // SAFETY: ASCII in, or a whole escape: the string stays UTF-8.
+        unsafe { text.as_mut_vec() }.extend_from_slice(spelled);
+    }
 }
 
 /// A problem worded about a quoted subject: `before`, `subject`, `after`, then `problem`, as in
@@ -177,6 +192,14 @@ mod tests {
         assert!(!all_in(b"/a b", VISIBLE | HIGH) && !all_in(b"\x7f", VISIBLE | HIGH));
         assert!(all_in(b"Bearer a\tb", VISIBLE | BLANK));
         assert!(!all_in(b"a\r\nb", VISIBLE | BLANK | HIGH) && !all_in(b"\0", VISIBLE | BLANK | HIGH));
+        assert!(all_in(b"/a-b._~!$&'()*+,;=:@?%", URL_AS_IS) && !all_in(b"\"", URL_AS_IS) && !all_in(b"#", URL_AS_IS));
+    }
+
+    #[test]
+    fn url_parts_are_percent_encoded() {
+        let mut out = String::new();
+        push_percent_encoded(&mut out, "/\u{e9}/a\"b c/%41?x=[1]".as_bytes(), URL_AS_IS);
+        assert_eq!(out, "/%C3%A9/a%22b%20c/%41?x=%5B1%5D");
     }
 
     #[test]

@@ -104,7 +104,7 @@ fn help_and_version() {
     let help = cli(&["--help"]);
     assert_eq!(help.status.code(), Some(0));
     let text = String::from_utf8(help.stdout).unwrap();
-    assert!(text.starts_with("edge-relay: send JSON to an API") && text.contains("exit codes: 0 ok, 2 usage"), "{text}");
+    assert!(text.starts_with("edge-relay: send JSON to an API") && text.contains("exit codes: 0 ok, 1 output not written, 2 usage"), "{text}");
     assert_outcome(&cli(&["--version"]), 0, &format!("edge-relay {}\n", env!("CARGO_PKG_VERSION")), "");
 }
 
@@ -133,4 +133,31 @@ fn every_exit_code() {
 
     let missing = Upstream::start(|_| json(404, r#"{"error":"not found"}"#));
     assert_outcome(&cli(&[&missing.url("/")]), 5, "", "edge-relay: the upstream answered with status 404\n");
+}
+
+/// The answer is lost when stdout cannot take it (a full disk, a reader that went away): the exit
+/// code and one line on stderr must say so, not 0 and silence.
+#[test]
+fn an_output_that_cannot_be_written_is_an_error() {
+    use std::process::{Command, Stdio};
+    let upstream = Upstream::start(|_| json(200, r#"{"a":"value"}"#));
+    let url = upstream.url("/");
+    let wasmtime = |stdout: Stdio| {
+        Command::new("wasmtime")
+            .args(["run", "-S", "http"])
+            .arg(support::artifact(CLI))
+            .args(["--field", "a", &url])
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("wasmtime is not on PATH: run scripts/setup")
+    };
+    let full = wasmtime(std::fs::File::create("/dev/full").unwrap().into()).wait_with_output().unwrap();
+    assert_outcome(&full, 1, "", "edge-relay: the output could not be written\n");
+    // A pipe whose reader is gone.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let closed = wasmtime(writer.into()).wait_with_output().unwrap();
+    assert_outcome(&closed, 1, "", "edge-relay: the output could not be written\n");
 }

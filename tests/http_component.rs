@@ -205,16 +205,16 @@ fn slow_upstream_is_504() {
 }
 
 #[test]
-fn missing_or_invalid_configuration_is_500_naming_the_variable() {
+fn missing_or_invalid_configuration_is_500_and_the_log_names_the_variable() {
+    const MISCONFIGURED: &str = r#"{"error":{"code":"config","message":"the relay is misconfigured"}}"#;
     let upstream = Upstream::start(|_| json(200, "{}"));
     let relay = Serve::start(COMPONENT, &[("RELAY_UPSTREAM_URL", upstream.url("/"))]);
-    post(relay.port, "{}").assert(500, r#"{"error":{"code":"config","message":"RELAY_FIELDS: is not set"}}"#);
+    post(relay.port, "{}").assert(500, MISCONFIGURED);
+    assert!(relay.log().contains("edge-relay: config: RELAY_FIELDS: is not set\n"), "log: {}", relay.log());
     let relay = serve(&upstream, "a", &[("RELAY_TIMEOUT_MS", "soon")]);
-    post(relay.port, "{}").assert(
-        500,
-        r#"{"error":{"code":"config","message":"RELAY_TIMEOUT_MS: must be a whole number greater than zero"}}"#,
-    );
-    assert!(relay.log().contains("edge-relay: config: RELAY_TIMEOUT_MS"), "log: {}", relay.log());
+    post(relay.port, "{}").assert(500, MISCONFIGURED);
+    let expected = "edge-relay: config: RELAY_TIMEOUT_MS: must be a whole number greater than zero\n";
+    assert!(relay.log().contains(expected), "log: {}", relay.log());
     assert!(upstream.received().is_empty());
 }
 

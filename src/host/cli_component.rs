@@ -11,8 +11,8 @@ use wasi::io::streams::{InputStream, StreamError};
 
 use super::abi::OutputStream;
 use super::outbound::exchange;
-use super::streams::write_all;
-use crate::cli::{exit_code, locate_in_preopens, parse_args, Command, Data, Invocation, USAGE};
+use super::streams::{write_all, Deadline};
+use crate::cli::{exit_code, locate_in_preopens, parse_args, Command, Data, Invocation, OUTPUT_FAILED, USAGE};
 use crate::error::RelayError;
 
 struct Cli;
@@ -28,20 +28,18 @@ impl Guest for Cli {
             Ok(Command::Run(invocation)) => relay(&invocation),
             Err(error) => Err(error),
         };
-        match outcome {
-            Ok(output) => {
-                let _ = write_all(OutputStream::from_handle(stdout::get_stdout().take_handle()), &output, None);
-                Ok(())
-            }
-            Err(error) => {
-                let mut line = String::from("edge-relay: ");
-                line.push_str(&error.message());
-                line.push('\n');
-                let _ = write_all(OutputStream::from_handle(stderr::get_stderr().take_handle()), line.as_bytes(), None);
-                exit::exit_with_code(exit_code(&error));
-                Err(())
-            }
-        }
+        let stdout = OutputStream::from_handle(stdout::get_stdout().take_handle());
+        let (line, code) = match outcome {
+            Ok(output) => match write_all(stdout, &output, &mut Deadline::none(), None) {
+                Ok(()) => return Ok(()),
+                // A closed stdout or a full disk: the answer is lost, which the exit code must say.
+                Err(_) => (Vec::from(&b"edge-relay: the output could not be written\n"[..]), OUTPUT_FAILED),
+            },
+            Err(error) => (error.log_line(false), exit_code(&error)),
+        };
+        let _ = write_all(OutputStream::from_handle(stderr::get_stderr().take_handle()), &line, &mut Deadline::none(), None);
+        exit::exit_with_code(code);
+        Err(())
     }
 }
 
@@ -57,7 +55,7 @@ fn relay(invocation: &Invocation) -> Result<Vec<u8>, RelayError> {
     }
     let paths = invocation.paths();
     let values = exchange(&invocation.job, &paths, &body)?;
-    Ok(invocation.render(&values))
+    invocation.render(&values)
 }
 
 fn read_file(path: &str) -> Result<Vec<u8>, RelayError> {

@@ -4,7 +4,8 @@ use alloc::vec::Vec;
 
 use super::abi::{self, Fields, Header, IncomingRequest, OutgoingResponse, ResponseOutparam};
 use super::outbound::exchange;
-use super::streams::{write_all, ChunkReader};
+use super::streams::{drain, write_all, Deadline, StreamFailure};
+use crate::config::{Config, DEFAULT_DEADLINE_MS, DEFAULT_TIMEOUT_MS};
 use crate::error::RelayError;
 use crate::relay::{paths_of, write_answer, BodyCollector};
 use crate::text::push_u64;
@@ -14,38 +15,66 @@ use crate::text::push_u64;
 extern "C" fn handle(request: i32, response_out: i32) {
     super::runtime::start_request();
     let request = IncomingRequest::from_handle(request);
-    let outcome = answer(request);
+    let config = super::settings::load();
+    // The answer is written within the exchange's limits too: a client that never reads it
+    // cannot hold the instance, and its memory, for ever.
+    let (pause_ms, whole_ms) = match &config {
+        Ok(config) => (config.job.timeout_ms, config.job.deadline_ms),
+        Err(_) => (DEFAULT_TIMEOUT_MS, DEFAULT_DEADLINE_MS),
+    };
+    let outcome = answer(request, config);
     request.release();
     let (status, body) = match outcome {
-        Ok(answer) => (200, answer),
+        Ok(answer) => answer,
         Err(error) => {
+            if matches!(error, RelayError::BodyOverMemory | RelayError::AnswerOverMemory) {
+                // What filled the memory is dead now (the error holds none of it): the heap starts
+                // over, so that the error's own few bytes fit.
+                super::runtime::start_request();
+            }
             if error.status() >= 500 {
                 log(&error);
             }
             (error.status(), error.to_json())
         }
     };
-    respond(ResponseOutparam::from_handle(response_out), status, &body);
+    respond(ResponseOutparam::from_handle(response_out), status, &body, Deadline::new(pause_ms, whole_ms));
 }
 
-fn answer(request: IncomingRequest) -> Result<Vec<u8>, RelayError> {
+/// The status and body of the answer. `/healthz` is the relay's own: 200 when the configuration
+/// reads, 503 with the configuration's error code when it does not, so that a rollout's health
+/// check catches a broken deploy before users do.
+fn answer(request: IncomingRequest, config: Result<Config, RelayError>) -> Result<(u16, Vec<u8>), RelayError> {
     let path = request.path_with_query();
     let is_health = path.get(..8) == Some(b"/healthz") && matches!(path.get(8), None | Some(b'?'));
     if is_health && request.is_get_or_head() {
-        return Ok(br#"{"status":"ok"}"#.to_vec());
+        return Ok(match config {
+            Ok(_) => (200, br#"{"status":"ok"}"#.to_vec()),
+            Err(error) => {
+                log(&error);
+                (503, error.to_json())
+            }
+        });
     }
-    let config = super::settings::load()?;
-    let body = read_body(request, config.max_request_bytes)?;
+    let config = config?;
+    let body = read_body(request, &config)?;
     let paths = paths_of(&config.job.fields);
     let values = exchange(&config.job, &paths, &body)?;
-    Ok(write_answer(&config.job.fields, &values))
+    Ok((200, write_answer(&config.job.fields, &values)?))
 }
 
-fn read_body(request: IncomingRequest, limit: u64) -> Result<Vec<u8>, RelayError> {
-    let mut collector = BodyCollector::new(limit);
+fn read_body(request: IncomingRequest, config: &Config) -> Result<Vec<u8>, RelayError> {
+    let mut collector = BodyCollector::new(config.max_request_bytes);
     let body = request.consume().map_err(|()| broken_request())?;
     let stream = body.stream().map_err(|()| broken_request())?;
-    ChunkReader::drain(body, stream, None, |chunk| collector.push(chunk), |_| broken_request())?;
+    let mut deadline = Deadline::new(config.job.timeout_ms, config.job.deadline_ms);
+    drain(body, stream, &mut deadline, &mut collector, |failure| match failure {
+        StreamFailure::TimedOut { whole } => {
+            RelayError::RequestTimeout { timeout_ms: if whole { config.job.deadline_ms } else { config.job.timeout_ms } }
+        }
+        StreamFailure::OutOfMemory => RelayError::BodyOverMemory,
+        _ => broken_request(),
+    })?;
     collector.finish()
 }
 
@@ -54,28 +83,26 @@ fn broken_request() -> RelayError {
     RelayError::InvalidJson(crate::json::JsonError { kind: crate::json::JsonErrorKind::UnexpectedEnd, offset: 0 })
 }
 
-/// Sends the answer. A client that hung up makes the writes fail; that ends the request quietly.
-fn respond(response_out: ResponseOutparam, status: u16, body: &[u8]) {
+/// Sends the answer within `deadline`. A client that hung up makes the writes fail, and one that
+/// stops reading makes them wait until the deadline; either ends the request quietly, the body
+/// left unfinished so that the host aborts the response instead of passing a short one for whole.
+fn respond(response_out: ResponseOutparam, status: u16, body: &[u8], mut deadline: Deadline) {
     let mut length = alloc::string::String::new();
     push_u64(&mut length, body.len() as u64);
     let headers = [Header::new("content-type", b"application/json"), Header::new("content-length", length.as_bytes())];
     let Ok(headers) = Fields::from_list(&headers) else { return };
-    let response = OutgoingResponse::new(headers, status);
+    let Ok(response) = OutgoingResponse::new(headers, status) else { return };
     let Ok(outgoing) = response.body() else { return };
     response_out.set(response);
-    if let Ok(stream) = outgoing.write() {
-        if write_all(stream, body, None).is_ok() {
+    match outgoing.write() {
+        Ok(stream) if write_all(stream, body, &mut deadline, None).is_ok() => {
             let _ = outgoing.finish();
         }
+        _ => outgoing.abandon(),
     }
 }
 
 /// One line on stderr for a failure that is the operator's to fix (never a header or a body).
 fn log(error: &RelayError) {
-    let mut line = alloc::string::String::from("edge-relay: ");
-    line.push_str(error.code());
-    line.push_str(": ");
-    line.push_str(&error.message());
-    line.push('\n');
-    let _ = write_all(abi::stderr(), line.as_bytes(), None);
+    let _ = write_all(abi::stderr(), &error.log_line(true), &mut Deadline::new(DEFAULT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS), None);
 }

@@ -1,11 +1,13 @@
-//! One upstream exchange over `wasi:http/outgoing-handler`: send the body with its length,
-//! stream the answer into a [`Projection`], and map every host failure to a [`RelayError`].
+//! One upstream exchange over `wasi:http/outgoing-handler`: send the body with its length while
+//! watching for an early answer, stream the answer into a [`Projection`], and map every host
+//! failure to a [`RelayError`]. Every wait is bounded twice: by the job's pause limit
+//! (`timeout_ms`, from the last progress) and by its deadline for the whole exchange.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::abi::{self, ErrorCase, Fields, Header, IncomingResponse, OutgoingRequest, RequestOptions, StreamError};
-use super::streams::{write_all, ChunkReader, StreamFailure};
+use super::abi::{self, ErrorCase, Fields, FutureIncomingResponse, Header, IncomingResponse, OutgoingBody, OutgoingRequest, Pollable, RequestOptions, StreamError};
+use super::streams::{drain, nanoseconds, write_all, Deadline, StreamFailure};
 use crate::config::{Job, Scheme};
 use crate::error::RelayError;
 use crate::path::Path;
@@ -14,8 +16,7 @@ use crate::text::push_u64;
 
 /// Sends `body` to the job's upstream and returns the values found at `paths` in its answer.
 pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
-    // Not `saturating_mul`, which costs a 128-bit multiplication routine on wasm32.
-    let timeout_ns = job.timeout_ms.min(u64::MAX / 1_000_000) * 1_000_000;
+    let mut deadline = Deadline::new(job.timeout_ms, job.deadline_ms);
 
     let mut length = String::new();
     push_u64(&mut length, body.len() as u64);
@@ -28,60 +29,90 @@ pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Ve
     if !request.set_target(&job.method, upstream.scheme == Scheme::Https, &upstream.authority, &upstream.path_and_query) {
         return Err(RelayError::config("RELAY_UPSTREAM_URL", "the host refuses this URL or method"));
     }
-    // Both hosts otherwise wait 600 s. The between-bytes limit is applied by `ChunkReader` instead:
-    // wasmtime reports its own expiry as a bare stream error, indistinguishable from a reset.
-    let options = RequestOptions::with_timeouts(timeout_ns);
+    // Both hosts otherwise wait 600 s. Connecting gets the pause limit; the first byte of the
+    // answer the whole deadline, since the host's first-byte clock runs while the body is still
+    // going out, and an upload that keeps moving is no timeout. The pauses after that are the
+    // relay's own to time: wasmtime reports its between-bytes expiry as a bare stream error,
+    // indistinguishable from a reset.
+    let options = RequestOptions::with_timeouts(nanoseconds(job.timeout_ms), nanoseconds(job.deadline_ms));
 
     let outgoing_body = request.body().map_err(|()| contract_broken())?;
     let pending = abi::send(request, options).map_err(|case| map_error_case(case, job))?;
+    let ready = pending.subscribe();
+    let response = upload_and_wait(outgoing_body, body, pending, ready, &mut deadline, job);
+    // Handed back to the host, children first, whatever the outcome, so that an instance serving
+    // many requests holds none of them.
+    ready.release();
+    pending.release();
+    let response = response?;
+    let values = project(response, paths, job, &mut deadline);
+    response.release();
+    values
+}
 
-    // A failed write is not reported here: the upstream may have answered early (a 413, say), and
-    // when it did not, the response future carries the real reason. The body is finished only
-    // when all of it went out, so that a short body is never taken for a whole one.
+/// Sends `body`, then waits for the answer. An upstream may answer before it has read the whole
+/// body (a 413, say) and stop reading: the write then stops and that answer is the one relayed.
+/// A failed write is not reported either: when the upstream did not answer, the response future
+/// carries the real reason. The body is finished only when all of it went out, so that a short
+/// body is never taken for a whole one.
+fn upload_and_wait(
+    outgoing_body: OutgoingBody,
+    body: &[u8],
+    pending: FutureIncomingResponse,
+    ready: Pollable,
+    deadline: &mut Deadline,
+    job: &Job,
+) -> Result<IncomingResponse, RelayError> {
     let sent = match outgoing_body.write() {
-        Ok(stream) => write_all(stream, body, Some(timeout_ns)),
+        Ok(stream) => write_all(stream, body, deadline, Some(ready)),
         Err(()) => Err(StreamFailure::Broken(StreamError::Closed)),
     };
     match sent {
         Ok(()) => {
             let _ = outgoing_body.finish();
         }
-        Err(StreamFailure::TimedOut) => {
+        Err(StreamFailure::TimedOut { whole }) => {
             outgoing_body.abandon();
-            return Err(RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms });
+            return Err(timed_out(whole, job));
         }
-        Err(StreamFailure::Broken(_)) => outgoing_body.abandon(),
+        Err(_) => outgoing_body.abandon(),
     }
-
-    let ready = pending.subscribe();
-    let response = loop {
+    // The pause limit runs from the last byte handed to the host. Bytes still in the sockets'
+    // buffers then (a few MB on loopback) count as sent: no host shows how far the upstream has
+    // read them, as with any proxy's timeouts.
+    deadline.progress();
+    loop {
         match pending.get() {
-            Some(Ok(response)) => break Ok(response),
-            Some(Err(Some(case))) => break Err(map_error_case(case, job)),
-            Some(Err(None)) => break Err(contract_broken()),
-            None => abi::poll(&[ready]),
+            Some(Ok(response)) => return Ok(response),
+            Some(Err(Some(case))) => return Err(map_error_case(case, job)),
+            Some(Err(None)) => return Err(contract_broken()),
+            None => {
+                deadline.wait(&[ready]).map_err(|failure| stream_failure(failure, job))?;
+            }
         }
-    };
-    // Handed back to the host, children first, whatever the outcome, so that an instance serving
-    // many requests holds none of them.
-    ready.release();
-    pending.release();
-    let response = response?;
-    let values = project(response, paths, job, timeout_ns);
-    response.release();
-    values
+    }
 }
 
-fn project(response: IncomingResponse, paths: &[&Path], job: &Job, timeout_ns: u64) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
+fn project(response: IncomingResponse, paths: &[&Path], job: &Job, deadline: &mut Deadline) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
     check_status(response.status())?;
     let mut projection = Projection::new(paths, job.max_response_bytes);
     let body = response.consume().map_err(|()| contract_broken())?;
     let stream = body.stream().map_err(|()| contract_broken())?;
-    ChunkReader::drain(body, stream, Some(timeout_ns), |chunk| projection.push(chunk), |failure| match failure {
-        StreamFailure::Broken(error) => map_stream_error(error, job),
-        StreamFailure::TimedOut => RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms },
-    })?;
+    drain(body, stream, deadline, &mut projection, |failure| stream_failure(failure, job))?;
     projection.finish()
+}
+
+fn timed_out(whole: bool, job: &Job) -> RelayError {
+    RelayError::UpstreamTimeout { timeout_ms: if whole { job.deadline_ms } else { job.timeout_ms } }
+}
+
+fn stream_failure(failure: StreamFailure, job: &Job) -> RelayError {
+    match failure {
+        StreamFailure::Broken(error) => map_stream_error(error, job),
+        StreamFailure::TimedOut { whole } => timed_out(whole, job),
+        StreamFailure::OutOfMemory => RelayError::AnswerOverMemory,
+        StreamFailure::Interrupted => contract_broken(),
+    }
 }
 
 /// A `wasi:http` call failed in a way its contract rules out (a response taken twice, say).
@@ -104,9 +135,9 @@ fn map_stream_error(error: StreamError, job: &Job) -> RelayError {
 
 fn map_error_case(case: ErrorCase, job: &Job) -> RelayError {
     let detail = match case {
-        abi::DNS_TIMEOUT | abi::CONNECTION_TIMEOUT..=abi::CONNECTION_WRITE_TIMEOUT | abi::HTTP_RESPONSE_TIMEOUT => {
-            return RelayError::UpstreamTimeout { timeout_ms: job.timeout_ms }
-        }
+        abi::DNS_TIMEOUT | abi::CONNECTION_TIMEOUT..=abi::CONNECTION_WRITE_TIMEOUT => return timed_out(false, job),
+        // The host's first-byte timeout is set to the whole deadline.
+        abi::HTTP_RESPONSE_TIMEOUT => return timed_out(true, job),
         abi::HTTP_RESPONSE_BODY_SIZE => return RelayError::UpstreamTooLarge { limit: job.max_response_bytes },
         abi::DNS_ERROR | abi::DESTINATION_NOT_FOUND => "its host name does not resolve",
         abi::CONNECTION_REFUSED => "the connection was refused",

@@ -1,12 +1,15 @@
 //! What a `no_std` component needs from its crate: an allocator and a panic handler.
 //!
-//! The allocator is a bump allocator that can grow its most recent block in place. Nothing the
+//! The allocator is a bump allocator that can grow its topmost block in place. Nothing the
 //! relay allocates outlives the request or command it serves, so freeing buys nothing and
 //! `dealloc` does nothing; knowing that, the compiler drops every destructor that would only free
 //! memory (1.5 KB of drop glue). Memory is reused in two places instead: each request starts on
 //! an empty heap ([`start_request`], for hosts that reuse an instance), and a stream reader hands
-//! each chunk back ([`release`]) before reading the next, which keeps a 10 MB answer in a flat
-//! few hundred KB. Linear memory is grown a page run at a time with `memory.grow`.
+//! each chunk back ([`release`]) once it is copied, which keeps a 10 MB answer in a flat few
+//! hundred KB and leaves a request body the topmost block, to grow in place as it arrives (its
+//! memory is its size, not the sum of the copies a doubling vector leaves behind). Linear memory
+//! is grown a page run at a time with `memory.grow`; when the host refuses, an allocation fails
+//! with a null pointer, which `try_reserve` reports and every other allocation turns into a trap.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::arch::wasm32;
@@ -17,7 +20,10 @@ const PAGE: usize = 65536;
 struct Heap {
     next: usize,
     end: usize,
+    /// The most recent allocation, and where the heap's top was before it (alignment padding
+    /// included), so that handing it back frees its padding too.
     last: usize,
+    before_last: usize,
 }
 
 struct BumpAllocator(UnsafeCell<Heap>);
@@ -26,7 +32,7 @@ struct BumpAllocator(UnsafeCell<Heap>);
 unsafe impl Sync for BumpAllocator {}
 
 #[global_allocator]
-static ALLOCATOR: BumpAllocator = BumpAllocator(UnsafeCell::new(Heap { next: 0, end: 0, last: 0 }));
+static ALLOCATOR: BumpAllocator = BumpAllocator(UnsafeCell::new(Heap { next: 0, end: 0, last: 0, before_last: 0 }));
 
 unsafe extern "C" {
     static __heap_base: u8;
@@ -54,8 +60,9 @@ impl Heap {
         }
         let start = (self.next + layout.align() - 1) & !(layout.align() - 1);
         if !self.reserve(start, layout.size()) {
-            out_of_memory();
+            return core::ptr::null_mut();
         }
+        self.before_last = self.next;
         self.last = start;
         self.next = start + layout.size();
         start as *mut u8
@@ -71,12 +78,18 @@ unsafe impl GlobalAlloc for BumpAllocator {
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let heap = &mut *self.0.get();
-        if ptr as usize == heap.last && heap.reserve(heap.last, new_size) {
-            heap.next = heap.last + new_size;
+        // The topmost block grows in place, however long ago it was allocated.
+        if ptr as usize + layout.size() == heap.next {
+            if !heap.reserve(ptr as usize, new_size) {
+                return core::ptr::null_mut();
+            }
+            heap.next = ptr as usize + new_size;
             return ptr;
         }
         let new = heap.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
-        core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+        if !new.is_null() {
+            core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+        }
         new
     }
 }
@@ -91,7 +104,16 @@ pub fn start_request() {
     if heap.end != 0 {
         heap.next = core::ptr::addr_of!(__heap_base) as usize;
         heap.last = 0;
+        heap.before_last = 0;
     }
+}
+
+/// Whether `bytes` more fit on the heap, growing memory for them if needed: asked before the host
+/// is given a list to fill, since the host cannot be refused (an allocation it asks for that fails
+/// can only trap).
+pub fn fits(bytes: u64) -> bool {
+    let heap = unsafe { &mut *ALLOCATOR.0.get() };
+    heap.end != 0 && usize::try_from(bytes).is_ok_and(|bytes| heap.reserve(heap.next, bytes))
 }
 
 /// Hands back `list`, a block the host has just allocated (a chunk read from a stream, a
@@ -99,7 +121,8 @@ pub fn start_request() {
 pub fn release<T>(list: alloc::vec::Vec<T>) {
     let heap = unsafe { &mut *ALLOCATOR.0.get() };
     if list.as_ptr() as usize == heap.last {
-        heap.next = heap.last;
+        heap.next = heap.before_last;
+        heap.last = 0;
     }
 }
 
@@ -109,22 +132,19 @@ pub fn release<T>(list: alloc::vec::Vec<T>) {
 #[cfg(not(feature = "spin-via-sdk"))]
 #[no_mangle]
 unsafe extern "C" fn cabi_realloc(old: *mut u8, old_len: usize, align: usize, new_len: usize) -> *mut u8 {
-    if old_len == 0 {
+    let block = if old_len == 0 {
         if new_len == 0 {
             return align as *mut u8;
         }
         ALLOCATOR.alloc(Layout::from_size_align_unchecked(new_len, align))
     } else {
         ALLOCATOR.realloc(old, Layout::from_size_align_unchecked(old_len, align), new_len)
+    };
+    // The host would write its list at address 0: a trap is the only safe answer.
+    if block.is_null() {
+        wasm32::unreachable()
     }
-}
-
-/// Out of memory ends the instance here rather than through `alloc`'s error handler: its
-/// message formatting (about 1 KB of code and tables) would be dead weight in a `no_std`
-/// component that cannot print a panic anyway. The outcome is the same trap.
-#[cold]
-fn out_of_memory() -> ! {
-    wasm32::unreachable()
+    block
 }
 
 /// LLVM lowers slice comparisons to `memcmp`, which a `no_std` build gets from nowhere else

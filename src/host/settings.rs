@@ -54,6 +54,7 @@ fn spin_variable(setting: &'static str) -> &'static str {
         "RELAY_FIELDS" => "relay_fields",
         "RELAY_METHOD" => "relay_method",
         "RELAY_TIMEOUT_MS" => "relay_timeout_ms",
+        "RELAY_DEADLINE_MS" => "relay_deadline_ms",
         "RELAY_MAX_REQUEST_BYTES" => "relay_max_request_bytes",
         "RELAY_MAX_RESPONSE_BYTES" => "relay_max_response_bytes",
         "RELAY_UPSTREAM_HEADERS" => "relay_upstream_headers",

@@ -66,11 +66,16 @@ impl IncomingRequest {
 }
 
 impl OutgoingResponse {
-    pub fn new(headers: Fields, status: u16) -> OutgoingResponse {
+    /// A response with `status`; `Err` when the host refuses the status (it then owns nothing
+    /// the relay must hand back but the response, which goes with the instance).
+    pub fn new(headers: Fields, status: u16) -> Result<OutgoingResponse, ()> {
+        // SAFETY: the constructor takes the headers' handle, the setter borrows the response's.
         unsafe {
             let response = outgoing_response_new(headers);
-            outgoing_response_set_status_code(response, i32::from(status));
-            response
+            if outgoing_response_set_status_code(response, i32::from(status)) != 0 {
+                return Err(());
+            }
+            Ok(response)
         }
     }
 

@@ -189,12 +189,15 @@ impl ReturnArea {
     }
 }
 
-/// Waits until at least one of `pollables` is ready.
-pub fn poll(pollables: &[Pollable]) {
+/// Waits until at least one of `pollables` is ready; bit `i` of the result says `pollables[i]` is.
+pub fn poll(pollables: &[Pollable]) -> u32 {
     let mut ret = ReturnArea::new();
     unsafe { poll_import(pollables.as_ptr(), pollables.len(), ret.ptr()) };
+    let ready = ret.take_list::<u32>(0);
+    let mask = ready.iter().fold(0, |mask, &index| mask | 1u32.wrapping_shl(index));
     // The list of ready indexes goes back to the allocator, so that waiting does not pile up.
-    super::runtime::release(ret.take_list::<u32>(0));
+    super::runtime::release(ready);
+    mask
 }
 
 impl Pollable {

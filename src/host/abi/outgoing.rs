@@ -56,6 +56,8 @@ unsafe extern "C" {
     fn request_options_set_connect_timeout(options: RequestOptions, is_some: i32, ns: u64) -> i32;
     #[link_name = "[method]request-options.set-first-byte-timeout"]
     fn request_options_set_first_byte_timeout(options: RequestOptions, is_some: i32, ns: u64) -> i32;
+    #[link_name = "[resource-drop]request-options"]
+    fn request_options_drop(options: RequestOptions);
     #[link_name = "[method]future-incoming-response.subscribe"]
     fn future_incoming_response_subscribe(future: FutureIncomingResponse) -> Pollable;
     #[link_name = "[method]future-incoming-response.get"]
@@ -105,21 +107,36 @@ impl OutgoingRequest {
 }
 
 impl RequestOptions {
-    /// Options with the connect and first-byte timeouts set (the hosts' default is 600 s).
-    pub fn with_timeouts(ns: u64) -> RequestOptions {
-        unsafe {
+    /// Options with the connect and first-byte timeouts set (the hosts' default is 600 s); `None`
+    /// when the host refuses either (a host may not support one), so that the request goes with
+    /// the host's defaults rather than with half of what was asked.
+    pub fn with_timeouts(connect_ns: u64, first_byte_ns: u64) -> Option<RequestOptions> {
+        // SAFETY: plain calls on a handle the constructor just returned.
+        let accepted = unsafe {
             let options = request_options_new();
-            request_options_set_connect_timeout(options, 1, ns);
-            request_options_set_first_byte_timeout(options, 1, ns);
-            options
+            let accepted = request_options_set_connect_timeout(options, 1, connect_ns) == 0
+                && request_options_set_first_byte_timeout(options, 1, first_byte_ns) == 0;
+            (options, accepted)
+        };
+        match accepted {
+            (options, true) => Some(options),
+            (options, false) => {
+                // SAFETY: the options were never handed to the host, so they are ours to drop.
+                unsafe { request_options_drop(options) };
+                None
+            }
         }
     }
 }
 
-/// `outgoing-handler.handle`: starts the request.
-pub fn send(request: OutgoingRequest, options: RequestOptions) -> Result<FutureIncomingResponse, ErrorCase> {
+/// `outgoing-handler.handle`: starts the request, with the options when there are any.
+pub fn send(request: OutgoingRequest, options: Option<RequestOptions>) -> Result<FutureIncomingResponse, ErrorCase> {
     let mut ret = ReturnArea::new();
-    unsafe { outgoing_handle(request, 1, options, ret.ptr()) };
+    let (has_options, options) = match options {
+        Some(options) => (1, options),
+        None => (0, RequestOptions(0)),
+    };
+    unsafe { outgoing_handle(request, has_options, options, ret.ptr()) };
     match ret.byte(0) {
         0 => Ok(FutureIncomingResponse(ret.word(8))),
         _ => Err(ret.byte(8)),
