@@ -4,13 +4,15 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::config::{check_header, parse_method, positive_number, Job, Upstream, DEFAULT_DEADLINE_MS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS};
-use crate::text;
+use crate::config::{
+    check_header, parse_method, positive_number, Job, Upstream, DEFAULT_DEADLINE_MS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS,
+};
 use crate::error::RelayError;
 use crate::field::{check_count, Field};
 use crate::json::decode_string;
 use crate::path::Path;
 use crate::relay::{paths_of, write_answer};
+use crate::text;
 
 pub const USAGE: &str = "\
 edge-relay: send JSON to an API, print only the fields asked for
@@ -128,11 +130,7 @@ pub fn parse_args(args: &[String]) -> Result<Command, RelayError> {
         check_count(&fields).map_err(|p| RelayError::Config { setting: "--field", problem: p })?;
     }
     let method = method.unwrap_or_else(|| String::from(if matches!(data, Data::None) { "GET" } else { "POST" }));
-    Ok(Command::Run(Invocation {
-        job: Job { upstream, method, headers, fields, timeout_ms, deadline_ms, max_response_bytes },
-        data,
-        raw,
-    }))
+    Ok(Command::Run(Invocation { job: Job { upstream, method, headers, fields, timeout_ms, deadline_ms, max_response_bytes }, data, raw }))
 }
 
 fn positive(option: &'static str, text: &str) -> Result<u64, RelayError> {
@@ -241,8 +239,20 @@ mod tests {
     #[test]
     fn every_option_is_read() {
         let inv = run(&[
-            "--data", "{}", "--field", "id=/data/id", "--field=name", "--header", "Authorization: Bearer t",
-            "--method", "PUT", "--timeout-ms", "250", "--max-response-bytes=99", "--raw", "http://h/x",
+            "--data",
+            "{}",
+            "--field",
+            "id=/data/id",
+            "--field=name",
+            "--header",
+            "Authorization: Bearer t",
+            "--method",
+            "PUT",
+            "--timeout-ms",
+            "250",
+            "--max-response-bytes=99",
+            "--raw",
+            "http://h/x",
         ]);
         assert_eq!(inv.data, Data::Inline("{}".into()));
         assert_eq!(inv.job.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["id", "name"]);

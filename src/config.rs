@@ -7,10 +7,10 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::text::{self, parse_u64};
 use crate::error::RelayError;
-use crate::json::hex_value;
 use crate::field::{self, Field};
+use crate::json::hex_value;
+use crate::text::{self, parse_u64};
 
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_MAX_REQUEST_BYTES: u64 = 1_048_576;
@@ -343,10 +343,7 @@ mod tests {
         let config = Config::from_env(&vars).unwrap();
         assert_eq!(config.job.method, "PUT");
         assert_eq!((config.job.timeout_ms, config.max_request_bytes, config.job.max_response_bytes), (250, 10, 20));
-        assert_eq!(
-            config.job.headers,
-            vec![("authorization".into(), b"Bearer abc".to_vec()), ("x-api-key".into(), b"k,1".to_vec())]
-        );
+        assert_eq!(config.job.headers, vec![("authorization".into(), b"Bearer abc".to_vec()), ("x-api-key".into(), b"k,1".to_vec())]);
     }
 
     #[test]

@@ -7,8 +7,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::text::push_u64;
 use crate::json::{write_escaped, write_string, JsonError};
+use crate::text::push_u64;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RelayError {
@@ -74,9 +74,7 @@ impl RelayError {
     pub fn message(&self) -> String {
         let mut text = String::new();
         match self {
-            RelayError::InvalidJson(error) => {
-                push_json_error(&mut text, "the request body is not valid JSON: ", error)
-            }
+            RelayError::InvalidJson(error) => push_json_error(&mut text, "the request body is not valid JSON: ", error),
             RelayError::BodyTooLarge { limit } => {
                 text.push_str("the request body is larger than ");
                 push_u64(&mut text, *limit);
@@ -102,9 +100,7 @@ impl RelayError {
                 text.push_str("the upstream answered with status ");
                 push_u64(&mut text, u64::from(*status));
             }
-            RelayError::UpstreamInvalidJson(error) => {
-                push_json_error(&mut text, "the upstream's answer is not valid JSON: ", error)
-            }
+            RelayError::UpstreamInvalidJson(error) => push_json_error(&mut text, "the upstream's answer is not valid JSON: ", error),
             RelayError::UpstreamTooLarge { limit } => {
                 text.push_str("the upstream's answer is larger than ");
                 push_u64(&mut text, *limit);

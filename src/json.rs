@@ -653,9 +653,7 @@ impl<'p> Scanner<'p> {
             return;
         }
         let code_point = match (self.high_surrogate.take(), unit) {
-            (Some(high), 0xdc00..=0xdfff) => {
-                0x10000 + ((u32::from(high) - 0xd800) << 10) + (u32::from(unit) - 0xdc00)
-            }
+            (Some(high), 0xdc00..=0xdfff) => 0x10000 + ((u32::from(high) - 0xd800) << 10) + (u32::from(unit) - 0xdc00),
             (Some(_), _) => {
                 self.key_candidates = 0;
                 return;
@@ -827,11 +825,7 @@ mod tests {
     }
 
     fn found(document: &str, texts: &[&str]) -> Vec<Option<String>> {
-        extract(document.as_bytes(), &paths(texts))
-            .unwrap()
-            .into_iter()
-            .map(|v| v.map(|bytes| String::from_utf8(bytes).unwrap()))
-            .collect()
+        extract(document.as_bytes(), &paths(texts)).unwrap().into_iter().map(|v| v.map(|bytes| String::from_utf8(bytes).unwrap())).collect()
     }
 
     fn some(text: &str) -> Option<String> {
@@ -887,10 +881,7 @@ mod tests {
     #[test]
     fn escaped_keys_match_their_decoded_text() {
         let doc = r#"{"a\"b":1,"\u00e9":2,"\ud83d\ude00":3,"x\/y":4,"\ud83d":5}"#;
-        assert_eq!(
-            found(doc, &["/a\"b", "é", "😀", "/x~1y", "\u{fffd}"]),
-            [some("1"), some("2"), some("3"), some("4"), None]
-        );
+        assert_eq!(found(doc, &["/a\"b", "é", "😀", "/x~1y", "\u{fffd}"]), [some("1"), some("2"), some("3"), some("4"), None]);
     }
 
     #[test]

@@ -187,10 +187,7 @@ mod tests {
     #[test]
     fn upstream_requests_carry_their_length() {
         let with_key = job("POST", &[("x-api-key", "k")]);
-        assert_eq!(
-            headers(&with_key, "12"),
-            [("content-type", &b"application/json"[..]), ("content-length", b"12"), ("x-api-key", b"k")]
-        );
+        assert_eq!(headers(&with_key, "12"), [("content-type", &b"application/json"[..]), ("content-length", b"12"), ("x-api-key", b"k")]);
         assert_eq!(headers(&job("POST", &[]), "0"), [("content-length", &b"0"[..])]);
         assert!(headers(&job("GET", &[]), "0").is_empty());
         let custom = job("PUT", &[("content-type", "application/vnd.api+json")]);
@@ -234,9 +231,6 @@ mod tests {
     fn answers_follow_field_order_with_null_for_missing() {
         let fields = parse_list("id=/data/id,we\"ird=x,name").unwrap();
         let values = vec![Some(b"123456789012345678901234567890".to_vec()), None, Some(b"\"n\"".to_vec())];
-        assert_eq!(
-            write_answer(&fields, &values).unwrap(),
-            br#"{"id":123456789012345678901234567890,"we\"ird":null,"name":"n"}"#.to_vec()
-        );
+        assert_eq!(write_answer(&fields, &values).unwrap(), br#"{"id":123456789012345678901234567890,"we\"ird":null,"name":"n"}"#.to_vec());
     }
 }

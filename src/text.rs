@@ -36,11 +36,34 @@ pub const URL_AS_IS: u8 = 32;
 
 const fn classes_of(b: u8) -> u8 {
     let alphanumeric = b.is_ascii_alphanumeric();
-    let token = alphanumeric || matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~');
+    let token = alphanumeric
+        || matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~');
     let host = alphanumeric || matches!(b, b'-' | b'.' | b'_' | b'~' | b':' | b'[' | b']' | b'%');
     let visible = b > b' ' && b < 0x7f;
     let blank = b == b' ' || b == b'\t';
-    let url = alphanumeric || matches!(b, b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b':' | b'@' | b'/' | b'?' | b'%');
+    let url = alphanumeric
+        || matches!(
+            b,
+            b'-' | b'.'
+                | b'_'
+                | b'~'
+                | b'!'
+                | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b':'
+                | b'@'
+                | b'/'
+                | b'?'
+                | b'%'
+        );
     (token as u8 * TOKEN) | (host as u8 * HOST) | (visible as u8 * VISIBLE) | (blank as u8 * BLANK) | (url as u8 * URL_AS_IS)
 }
 

@@ -18,9 +18,7 @@ fn interfaces(name: &str, kind: &str) -> BTreeSet<String> {
     let path = artifact(name);
     let (ok, wit) = wasm_tools(&["component", "wit", path.to_str().unwrap()]);
     assert!(ok, "{wit}");
-    wit.lines()
-        .filter_map(|line| line.trim().strip_prefix(kind)?.strip_prefix(' ')?.strip_suffix(';').map(String::from))
-        .collect()
+    wit.lines().filter_map(|line| line.trim().strip_prefix(kind)?.strip_prefix(' ')?.strip_suffix(';').map(String::from)).collect()
 }
 
 fn set(items: &[&str]) -> BTreeSet<String> {

@@ -9,7 +9,8 @@ use support::{json, run, Reply, Upstream};
 
 const CLI: &str = "edge_relay_cli.wasm";
 
-const DOCUMENT: &str = r#"{"data":{"id":12345678901234567890123456789,"name":"Caf\u00e9 \"Zo\u00eb\" 😀","items":[{"v":1.0e+2},{"v":-0.5}]},"ok":true}"#;
+const DOCUMENT: &str =
+    r#"{"data":{"id":12345678901234567890123456789,"name":"Caf\u00e9 \"Zo\u00eb\" 😀","items":[{"v":1.0e+2},{"v":-0.5}]},"ok":true}"#;
 
 fn cli(args: &[&str]) -> Output {
     run(CLI, &[], args, b"")
@@ -26,7 +27,19 @@ fn assert_outcome(output: &Output, code: i32, stdout: &str, stderr: &str) {
 fn fields_come_out_as_one_json_line_byte_for_byte() {
     let upstream = Upstream::start(|_| json(200, DOCUMENT));
     let url = upstream.url("/v1/things?x=1");
-    let output = cli(&["--data", r#"{"q":"é"}"#, "--field", "id=/data/id", "--field", "data.name", "--field", "v=data.items.0.v", "--field", "gone=/nope", &url]);
+    let output = cli(&[
+        "--data",
+        r#"{"q":"é"}"#,
+        "--field",
+        "id=/data/id",
+        "--field",
+        "data.name",
+        "--field",
+        "v=data.items.0.v",
+        "--field",
+        "gone=/nope",
+        &url,
+    ]);
     assert_outcome(
         &output,
         0,
@@ -78,7 +91,8 @@ fn body_from_stdin_and_from_a_preopened_file() {
 #[test]
 fn method_and_headers_are_sent_as_given() {
     let upstream = Upstream::start(|_| json(200, "{}"));
-    let output = cli(&["--method", "PATCH", "--header", "Authorization: Bearer t0k", "--header", "x-trace: 1", "--data", "[]", &upstream.url("/p")]);
+    let output =
+        cli(&["--method", "PATCH", "--header", "Authorization: Bearer t0k", "--header", "x-trace: 1", "--data", "[]", &upstream.url("/p")]);
     assert_outcome(&output, 0, "{}\n", "");
     let sent = &upstream.received()[0];
     assert_eq!(sent.method, "PATCH");
@@ -104,7 +118,10 @@ fn help_and_version() {
     let help = cli(&["--help"]);
     assert_eq!(help.status.code(), Some(0));
     let text = String::from_utf8(help.stdout).unwrap();
-    assert!(text.starts_with("edge-relay: send JSON to an API") && text.contains("exit codes: 0 ok, 1 output not written, 2 usage"), "{text}");
+    assert!(
+        text.starts_with("edge-relay: send JSON to an API") && text.contains("exit codes: 0 ok, 1 output not written, 2 usage"),
+        "{text}"
+    );
     assert_outcome(&cli(&["--version"]), 0, &format!("edge-relay {}\n", env!("CARGO_PKG_VERSION")), "");
 }
 
@@ -117,11 +134,21 @@ fn every_exit_code() {
     assert_outcome(&no_url, 2, "", "edge-relay: URL: is missing (see --help)\n");
 
     let bad_input = cli(&["--data", "{\"a\":", &ok.url("/")]);
-    assert_outcome(&bad_input, 3, "", "edge-relay: the request body is not valid JSON: the document ends before its value is complete at byte 5\n");
+    assert_outcome(
+        &bad_input,
+        3,
+        "",
+        "edge-relay: the request body is not valid JSON: the document ends before its value is complete at byte 5\n",
+    );
     assert!(ok.received().is_empty(), "invalid input must not be sent");
 
     let not_json = Upstream::start(|_| Reply::Send(200, "text/plain", b"hello".to_vec()));
-    assert_outcome(&cli(&[&not_json.url("/")]), 3, "", "edge-relay: the upstream's answer is not valid JSON: unexpected character at byte 0\n");
+    assert_outcome(
+        &cli(&[&not_json.url("/")]),
+        3,
+        "",
+        "edge-relay: the upstream's answer is not valid JSON: unexpected character at byte 0\n",
+    );
 
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let refused = cli(&[&format!("http://127.0.0.1:{port}/")]);

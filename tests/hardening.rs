@@ -173,11 +173,7 @@ fn an_upload_that_keeps_moving_is_no_timeout() {
         read_slowly(&mut reader, length, 3_000_000);
         answer_json(reader.get_mut(), 200, r#"{"a":"all read"}"#);
     });
-    let env = relay_env(
-        format!("http://127.0.0.1:{port}/"),
-        "a",
-        &[("RELAY_TIMEOUT_MS", "2500"), ("RELAY_MAX_REQUEST_BYTES", "33554432")],
-    );
+    let env = relay_env(format!("http://127.0.0.1:{port}/"), "a", &[("RELAY_TIMEOUT_MS", "2500"), ("RELAY_MAX_REQUEST_BYTES", "33554432")]);
     let relay = Serve::start(COMPONENT, &env);
     let body = format!(r#"{{"pad":"{}"}}"#, "x".repeat(size - 10));
     assert_eq!(body.len(), size);
@@ -200,10 +196,8 @@ fn an_upstream_that_answers_mid_upload_is_relayed() {
     let env = relay_env(format!("http://127.0.0.1:{port}/"), "a", &[("RELAY_TIMEOUT_MS", "3000"), ("RELAY_MAX_REQUEST_BYTES", "16777216")]);
     let relay = Serve::start(COMPONENT, &env);
     let started = Instant::now();
-    post(relay.port, &body).assert(
-        502,
-        r#"{"error":{"code":"upstream_status","message":"the upstream answered with status 413","status":413}}"#,
-    );
+    post(relay.port, &body)
+        .assert(502, r#"{"error":{"code":"upstream_status","message":"the upstream answered with status 413","status":413}}"#);
     assert!(started.elapsed() < Duration::from_secs(3), "{:?}: the relay waited for the upload", started.elapsed());
 
     // Answers 200 after 64 KiB, and reads the rest.
@@ -230,10 +224,7 @@ fn read_after(port: u16, pause: Duration) -> (usize, usize) {
     let _ = stream.read_to_end(&mut all);
     let head_end = all.windows(4).position(|w| w == b"\r\n\r\n").map_or(all.len(), |at| at + 4);
     let head = String::from_utf8_lossy(&all[..head_end]).to_ascii_lowercase();
-    let declared = head
-        .lines()
-        .find_map(|line| line.strip_prefix("content-length:"))
-        .map_or(0, |value| value.trim().parse().unwrap());
+    let declared = head.lines().find_map(|line| line.strip_prefix("content-length:")).map_or(0, |value| value.trim().parse().unwrap());
     (declared, all.len() - head_end)
 }
 
@@ -267,10 +258,8 @@ fn a_request_body_takes_about_its_own_size_in_memory() {
         post(relay.port, &body).assert(200, &format!(r#"{{"n":{size}}}"#));
     }
     let body = format!(r#"{{"pad":"{}"}}"#, "x".repeat(6 << 20));
-    post(relay.port, &body).assert(
-        413,
-        r#"{"error":{"code":"body_too_large","message":"the request body does not fit in the relay's memory"}}"#,
-    );
+    post(relay.port, &body)
+        .assert(413, r#"{"error":{"code":"body_too_large","message":"the request body does not fit in the relay's memory"}}"#);
     post(relay.port, "{}").assert(200, r#"{"n":2}"#);
     assert!(!relay.log().contains("wasm backtrace"), "{}", relay.log());
 }

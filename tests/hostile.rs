@@ -65,7 +65,12 @@ fn an_upstream_whose_content_length_is_too_small() {
 
 #[test]
 fn an_upstream_that_trickles_slower_than_the_timeout() {
-    assert_contained(|| Reply::Trickle(Duration::from_millis(700), br#"{"a":1}"#.to_vec()), &[("RELAY_TIMEOUT_MS", "300")], 504, "upstream_timeout");
+    assert_contained(
+        || Reply::Trickle(Duration::from_millis(700), br#"{"a":1}"#.to_vec()),
+        &[("RELAY_TIMEOUT_MS", "300")],
+        504,
+        "upstream_timeout",
+    );
 }
 
 #[test]
@@ -106,8 +111,18 @@ fn an_upstream_answering_3xx_4xx_5xx() {
 fn an_upstream_body_over_the_limit() {
     let big = format!(r#"{{"a":"{}"}}"#, "z".repeat(10_000));
     let framed = big.clone();
-    assert_contained(move || Reply::Send(200, "application/json", framed.clone().into_bytes()), &[("RELAY_MAX_RESPONSE_BYTES", "1000")], 502, "upstream_too_large");
-    assert_contained(move || Reply::Unframed(200, big.clone().into_bytes()), &[("RELAY_MAX_RESPONSE_BYTES", "1000")], 502, "upstream_too_large");
+    assert_contained(
+        move || Reply::Send(200, "application/json", framed.clone().into_bytes()),
+        &[("RELAY_MAX_RESPONSE_BYTES", "1000")],
+        502,
+        "upstream_too_large",
+    );
+    assert_contained(
+        move || Reply::Unframed(200, big.clone().into_bytes()),
+        &[("RELAY_MAX_RESPONSE_BYTES", "1000")],
+        502,
+        "upstream_too_large",
+    );
 }
 
 /// The content type is not trusted either way: the body decides.

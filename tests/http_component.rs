@@ -51,10 +51,8 @@ fn healthz_answers_without_calling_the_upstream() {
 fn invalid_request_json_is_400() {
     let upstream = Upstream::start(|_| json(200, "{}"));
     let relay = serve(&upstream, "a", &[]);
-    post(relay.port, r#"{"a":1,}"#).assert(
-        400,
-        r#"{"error":{"code":"invalid_json","message":"the request body is not valid JSON: unexpected character at byte 7"}}"#,
-    );
+    post(relay.port, r#"{"a":1,}"#)
+        .assert(400, r#"{"error":{"code":"invalid_json","message":"the request body is not valid JSON: unexpected character at byte 7"}}"#);
     post(relay.port, "{\"a\":\"\u{1}\"}").assert(
         400,
         r#"{"error":{"code":"invalid_json","message":"the request body is not valid JSON: unescaped control character in a string at byte 6"}}"#,
@@ -137,10 +135,8 @@ fn unresolvable_upstream_is_502_and_the_next_request_is_served() {
 fn upstream_error_status_is_502_with_the_status() {
     let upstream = Upstream::start(|_| json(500, r#"{"error":"boom"}"#));
     let relay = serve(&upstream, "a", &[]);
-    post(relay.port, "{}").assert(
-        502,
-        r#"{"error":{"code":"upstream_status","message":"the upstream answered with status 500","status":500}}"#,
-    );
+    post(relay.port, "{}")
+        .assert(502, r#"{"error":{"code":"upstream_status","message":"the upstream answered with status 500","status":500}}"#);
 }
 
 #[test]
@@ -197,10 +193,7 @@ fn slow_upstream_is_504() {
     let upstream = Upstream::start(|_| Reply::Slow(Duration::from_secs(3), 200, br#"{"a":1}"#.to_vec()));
     let relay = serve(&upstream, "a", &[("RELAY_TIMEOUT_MS", "300")]);
     let started = std::time::Instant::now();
-    post(relay.port, "{}").assert(
-        504,
-        r#"{"error":{"code":"upstream_timeout","message":"the upstream did not answer within 300 ms"}}"#,
-    );
+    post(relay.port, "{}").assert(504, r#"{"error":{"code":"upstream_timeout","message":"the upstream did not answer within 300 ms"}}"#);
     assert!(started.elapsed() < Duration::from_secs(3), "the timeout was not applied");
 }
 

@@ -47,12 +47,8 @@ fn the_portable_manifest_serves_the_portable_artifact_against_exactly_its_upstre
     let spin = manifest("spin.toml");
     let component = relay_component(&spin);
     assert_eq!(source_exists(component), "dist/edge_relay.wasm");
-    let environment: Vec<(String, String)> = component["environment"]
-        .as_table()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
-        .collect();
+    let environment: Vec<(String, String)> =
+        component["environment"].as_table().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect();
     let config = Config::from_env(&environment).expect("the manifest's environment is a valid configuration");
     let url = environment.iter().find(|(k, _)| k == "RELAY_UPSTREAM_URL").unwrap().1.clone();
     let origin = format!("http://{}", config.job.upstream.authority);

@@ -14,15 +14,13 @@ fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        "-?(0|[1-9][0-9]{0,30})(\\.[0-9]{1,10})?([eE][+-]?[0-9]{1,3})?"
-            .prop_map(|n| serde_json::from_str::<Value>(&n).unwrap()),
+        "-?(0|[1-9][0-9]{0,30})(\\.[0-9]{1,10})?([eE][+-]?[0-9]{1,3})?".prop_map(|n| serde_json::from_str::<Value>(&n).unwrap()),
         "\\PC{0,12}".prop_map(Value::String),
     ];
     leaf.prop_recursive(6, 64, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::vec(("[a-c0-2é\"\\\\]{0,3}", inner), 0..6)
-                .prop_map(|entries| Value::Object(entries.into_iter().collect())),
+            prop::collection::vec(("[a-c0-2é\"\\\\]{0,3}", inner), 0..6).prop_map(|entries| Value::Object(entries.into_iter().collect())),
         ]
     })
 }

@@ -61,8 +61,8 @@ fn relay(invocation: &Invocation) -> Result<Vec<u8>, RelayError> {
 fn read_file(path: &str) -> Result<Vec<u8>, RelayError> {
     let preopens = get_directories();
     let names: Vec<&str> = preopens.iter().map(|(_, name)| name.as_str()).collect();
-    let (index, relative) = locate_in_preopens(path, &names)
-        .ok_or_else(|| unreadable(path, "is not inside a directory given to wasmtime with --dir"))?;
+    let (index, relative) =
+        locate_in_preopens(path, &names).ok_or_else(|| unreadable(path, "is not inside a directory given to wasmtime with --dir"))?;
     let file = preopens[index]
         .0
         .open_at(PathFlags::SYMLINK_FOLLOW, relative, OpenFlags::empty(), DescriptorFlags::READ)

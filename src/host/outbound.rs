@@ -6,7 +6,10 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::abi::{self, ErrorCase, Fields, FutureIncomingResponse, Header, IncomingResponse, OutgoingBody, OutgoingRequest, Pollable, RequestOptions, StreamError};
+use super::abi::{
+    self, ErrorCase, Fields, FutureIncomingResponse, Header, IncomingResponse, OutgoingBody, OutgoingRequest, Pollable, RequestOptions,
+    StreamError,
+};
 use super::streams::{drain, nanoseconds, write_all, Deadline, StreamFailure};
 use crate::config::{Job, Scheme};
 use crate::error::RelayError;
@@ -22,8 +25,8 @@ pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Ve
     push_u64(&mut length, body.len() as u64);
     let mut headers = Vec::new();
     upstream_headers(job, &length, |name, value| headers.push(Header::new(name, value)));
-    let headers = Fields::from_list(&headers)
-        .map_err(|()| RelayError::config("RELAY_UPSTREAM_HEADERS", "the host refuses one of these headers"))?;
+    let headers =
+        Fields::from_list(&headers).map_err(|()| RelayError::config("RELAY_UPSTREAM_HEADERS", "the host refuses one of these headers"))?;
     let request = OutgoingRequest::new(headers);
     let upstream = &job.upstream;
     if !request.set_target(&job.method, upstream.scheme == Scheme::Https, &upstream.authority, &upstream.path_and_query) {

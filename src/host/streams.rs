@@ -83,7 +83,13 @@ pub fn write_all(stream: OutputStream, bytes: &[u8], deadline: &mut Deadline, wa
     outcome
 }
 
-fn write_and_flush(stream: OutputStream, ready: Pollable, mut bytes: &[u8], deadline: &mut Deadline, watch: Option<Pollable>) -> Result<(), StreamFailure> {
+fn write_and_flush(
+    stream: OutputStream,
+    ready: Pollable,
+    mut bytes: &[u8],
+    deadline: &mut Deadline,
+    watch: Option<Pollable>,
+) -> Result<(), StreamFailure> {
     let mut flushed = false;
     let both = [ready, watch.unwrap_or(ready)];
     loop {

@@ -54,7 +54,8 @@ const CHECKED: &[&str] = &[
 ];
 
 /// Kubernetes' resource quantity (`100m`, `64Mi`, `1e3`), as the CRD's `pattern` spells it.
-pub const QUANTITY_PATTERN: &str = r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$";
+pub const QUANTITY_PATTERN: &str =
+    r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$";
 
 /// What the API server itself checks of `metadata` (an `ObjectMeta`; a CRD's schema only says
 /// `type: object` there): the fields a manifest may set, and a name or a generateName.
@@ -95,10 +96,7 @@ pub fn crd_version(crd: &Value, version: &str) -> CrdVersion {
     let group = spec["group"].as_str().expect("spec.group");
     let kind = spec["names"]["kind"].as_str().expect("spec.names.kind");
     let versions = spec["versions"].as_sequence().expect("spec.versions");
-    let found = versions
-        .iter()
-        .find(|v| v["name"].as_str() == Some(version))
-        .unwrap_or_else(|| panic!("the CRD has no version {version}"));
+    let found = versions.iter().find(|v| v["name"].as_str() == Some(version)).unwrap_or_else(|| panic!("the CRD has no version {version}"));
     assert_eq!(found["served"].as_bool(), Some(true), "version {version} is not served");
     let schema = found["schema"]["openAPIV3Schema"].clone();
     assert!(schema.is_mapping(), "version {version} has no openAPIV3Schema");
@@ -275,9 +273,8 @@ fn check_object(schema: &Mapping, fields: &Mapping, preserve_unknown: bool, path
     }
     // Unknown fields matter where the schema describes an object; a branch of anyOf that only
     // says `required` (say) leaves the rest to the schema around it.
-    let describes_object = schema.get("type").and_then(Value::as_str) == Some("object")
-        || properties.is_some()
-        || schema.contains_key("additionalProperties");
+    let describes_object =
+        schema.get("type").and_then(Value::as_str) == Some("object") || properties.is_some() || schema.contains_key("additionalProperties");
     for (name, field) in fields {
         let Some(name) = name.as_str() else {
             errors.push(format!("{}: field name {} is not a string", shown(path), brief(name)));

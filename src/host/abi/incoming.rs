@@ -29,7 +29,17 @@ unsafe extern "C" {
     #[link_name = "[method]outgoing-response.body"]
     fn outgoing_response_body(response: OutgoingResponse, ret: *mut u8);
     #[link_name = "[static]response-outparam.set"]
-    fn response_outparam_set(out: ResponseOutparam, is_err: i32, response: OutgoingResponse, a: i32, b: i64, c: i32, d: i32, e: i32, f: i32);
+    fn response_outparam_set(
+        out: ResponseOutparam,
+        is_err: i32,
+        response: OutgoingResponse,
+        a: i32,
+        b: i64,
+        c: i32,
+        d: i32,
+        e: i32,
+        f: i32,
+    );
 }
 
 impl IncomingRequest {

@@ -283,7 +283,13 @@ pub struct Header<'a> {
 
 impl<'a> Header<'a> {
     pub fn new(name: &'a str, value: &'a [u8]) -> Header<'a> {
-        Header { name: name.as_ptr(), name_len: name.len(), value: value.as_ptr(), value_len: value.len(), _borrows: core::marker::PhantomData }
+        Header {
+            name: name.as_ptr(),
+            name_len: name.len(),
+            value: value.as_ptr(),
+            value_len: value.len(),
+            _borrows: core::marker::PhantomData,
+        }
     }
 }
 
@@ -330,4 +336,3 @@ impl OutgoingBody {
         }
     }
 }
-
