@@ -179,7 +179,7 @@ impl Upstream {
         // does not allow as it is (`é`, `"`, a space) goes out percent-encoded.
         let mut path = String::new();
         if path_and_query.as_bytes().first() != Some(&b'/') {
-            path.push_str("/");
+            path.push('/');
         }
         text::push_percent_encoded(&mut path, path_and_query.as_bytes(), text::URL_AS_IS);
         Ok(Upstream { scheme, authority: String::from(authority), path_and_query: path })

@@ -88,7 +88,9 @@ fn unescape_pointer_token(token: &str) -> Result<String, PathError> {
             }
         });
     }
-    // Only ASCII sequences were replaced by ASCII bytes, so the text is still UTF-8.
+    // SAFETY: only ASCII sequences were replaced by ASCII bytes, so the text is still UTF-8 (a
+    // checked conversion would bring its error path along).
+    #[allow(unsafe_code)]
     Ok(unsafe { String::from_utf8_unchecked(out) })
 }
 

@@ -17,7 +17,8 @@ pub fn push_u64(text: &mut String, mut value: u64) {
             break;
         }
     }
-    // ASCII digits keep the string UTF-8.
+    // SAFETY: ASCII digits keep the string UTF-8.
+    #[allow(unsafe_code)]
     unsafe { text.as_mut_vec() }.extend_from_slice(digits.get(start..).unwrap_or(&[]));
 }
 
@@ -90,6 +91,7 @@ pub fn push_percent_encoded(text: &mut String, bytes: &[u8], keep: u8) {
         let escape = [b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
         let spelled: &[u8] = if all_in(&[b], keep) { core::slice::from_ref(&b) } else { &escape };
         // SAFETY: ASCII in, or a whole escape: the string stays UTF-8.
+        #[allow(unsafe_code)]
         unsafe { text.as_mut_vec() }.extend_from_slice(spelled);
     }
 }
@@ -133,7 +135,10 @@ pub fn split_once(text: &str, separator: u8) -> Option<(&str, &str)> {
 pub fn split_before(text: &str, is_separator: impl Fn(u8) -> bool) -> Option<(&str, &str)> {
     let at = text.bytes().position(|b| b.is_ascii() && is_separator(b))?;
     // SAFETY: an ASCII byte is a whole character, so `at` is a boundary.
-    unsafe { Some((text.get_unchecked(..at), text.get_unchecked(at..))) }
+    #[allow(unsafe_code)]
+    unsafe {
+        Some((text.get_unchecked(..at), text.get_unchecked(at..)))
+    }
 }
 
 /// `text` without its first byte, when that is `first` (an ASCII byte).
@@ -151,7 +156,10 @@ fn split_around_ascii(text: &str, at: usize) -> Option<(&str, &str)> {
         return None;
     }
     // SAFETY: an ASCII byte is a whole character, so `at` and `at + 1` are boundaries.
-    unsafe { Some((text.get_unchecked(..at), text.get_unchecked(at + 1..))) }
+    #[allow(unsafe_code)]
+    unsafe {
+        Some((text.get_unchecked(..at), text.get_unchecked(at + 1..)))
+    }
 }
 
 /// `text` split at every `separator` (an ASCII byte): `"a,,b"` gives `a`, ``, `b`.

@@ -22,7 +22,7 @@ extern "C" fn handle(request: i32, response_out: i32) {
         Ok(config) => (config.job.timeout_ms, config.job.deadline_ms),
         Err(_) => (DEFAULT_TIMEOUT_MS, DEFAULT_DEADLINE_MS),
     };
-    let outcome = answer(request, config);
+    let outcome = answer(&request, config);
     request.release();
     let (status, body) = match outcome {
         Ok(answer) => answer,
@@ -44,7 +44,7 @@ extern "C" fn handle(request: i32, response_out: i32) {
 /// The status and body of the answer. `/healthz` is the relay's own: 200 when the configuration
 /// reads, 503 with the configuration's error code when it does not, so that a rollout's health
 /// check catches a broken deploy before users do.
-fn answer(request: IncomingRequest, config: Result<Config, RelayError>) -> Result<(u16, Vec<u8>), RelayError> {
+fn answer(request: &IncomingRequest, config: Result<Config, RelayError>) -> Result<(u16, Vec<u8>), RelayError> {
     let path = request.path_with_query();
     let is_health = path.get(..8) == Some(b"/healthz") && matches!(path.get(8), None | Some(b'?'));
     if is_health && request.is_get_or_head() {
@@ -63,7 +63,7 @@ fn answer(request: IncomingRequest, config: Result<Config, RelayError>) -> Resul
     Ok((200, write_answer(&config.job.fields, &values)?))
 }
 
-fn read_body(request: IncomingRequest, config: &Config) -> Result<Vec<u8>, RelayError> {
+fn read_body(request: &IncomingRequest, config: &Config) -> Result<Vec<u8>, RelayError> {
     let mut collector = BodyCollector::new(config.max_request_bytes);
     let body = request.consume().map_err(|()| broken_request())?;
     let stream = body.stream().map_err(|()| broken_request())?;
@@ -94,11 +94,14 @@ fn respond(response_out: ResponseOutparam, status: u16, body: &[u8], mut deadlin
     let Ok(response) = OutgoingResponse::new(headers, status) else { return };
     let Ok(outgoing) = response.body() else { return };
     response_out.set(response);
-    match outgoing.write() {
-        Ok(stream) if write_all(stream, body, &mut deadline, None).is_ok() => {
-            let _ = outgoing.finish();
-        }
-        _ => outgoing.abandon(),
+    let written = match outgoing.write() {
+        Ok(stream) => write_all(stream, body, &mut deadline, None).is_ok(),
+        Err(()) => false,
+    };
+    if written {
+        let _ = outgoing.finish();
+    } else {
+        outgoing.abandon();
     }
 }
 

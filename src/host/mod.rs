@@ -1,5 +1,8 @@
 //! The WASI glue: the only code that touches the host. Each piece is thin on purpose; the
-//! decisions it carries out live in the host-testable modules of the crate.
+//! decisions it carries out live in the host-testable modules of the crate. Every unsafe block
+//! here says why it is sound in a `SAFETY:` line, and an unsafe function's body is no unsafe
+//! block of its own.
+#![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
 
 mod abi;
 mod outbound;

@@ -42,13 +42,13 @@ pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Ve
     let outgoing_body = request.body().map_err(|()| contract_broken())?;
     let pending = abi::send(request, options).map_err(|case| map_error_case(case, job))?;
     let ready = pending.subscribe();
-    let response = upload_and_wait(outgoing_body, body, pending, ready, &mut deadline, job);
+    let response = upload_and_wait(outgoing_body, body, &pending, &ready, &mut deadline, job);
     // Handed back to the host, children first, whatever the outcome, so that an instance serving
     // many requests holds none of them.
     ready.release();
     pending.release();
     let response = response?;
-    let values = project(response, paths, job, &mut deadline);
+    let values = project(&response, paths, job, &mut deadline);
     response.release();
     values
 }
@@ -61,8 +61,8 @@ pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Ve
 fn upload_and_wait(
     outgoing_body: OutgoingBody,
     body: &[u8],
-    pending: FutureIncomingResponse,
-    ready: Pollable,
+    pending: &FutureIncomingResponse,
+    ready: &Pollable,
     deadline: &mut Deadline,
     job: &Job,
 ) -> Result<IncomingResponse, RelayError> {
@@ -96,7 +96,7 @@ fn upload_and_wait(
     }
 }
 
-fn project(response: IncomingResponse, paths: &[&Path], job: &Job, deadline: &mut Deadline) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
+fn project(response: &IncomingResponse, paths: &[&Path], job: &Job, deadline: &mut Deadline) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
     check_status(response.status())?;
     let mut projection = Projection::new(paths, job.max_response_bytes);
     let body = response.consume().map_err(|()| contract_broken())?;

@@ -4,8 +4,8 @@
 //! relay allocates outlives the request or command it serves, so freeing buys nothing and
 //! `dealloc` does nothing; knowing that, the compiler drops every destructor that would only free
 //! memory (1.5 KB of drop glue). Memory is reused in two places instead: each request starts on
-//! an empty heap ([`start_request`], for hosts that reuse an instance), and a stream reader hands
-//! each chunk back ([`release`]) once it is copied, which keeps a 10 MB answer in a flat few
+//! an empty heap (`start_request`, for hosts that reuse an instance), and a stream reader hands
+//! each chunk back (`release`) once it is copied, which keeps a 10 MB answer in a flat few
 //! hundred KB and leaves a request body the topmost block, to grow in place as it arrives (its
 //! memory is its size, not the sum of the copies a doubling vector leaves behind). Linear memory
 //! is grown a page run at a time with `memory.grow`; when the host refuses, an allocation fails
@@ -28,8 +28,15 @@ struct Heap {
 
 struct BumpAllocator(UnsafeCell<Heap>);
 
-// A component instance has one thread.
+// SAFETY: a component instance runs one thread, so the heap is never shared between threads.
 unsafe impl Sync for BumpAllocator {}
+
+/// The heap's bookkeeping.
+fn heap() -> &'static mut Heap {
+    // SAFETY: one thread (above), and each caller below uses the reference within one call that
+    // takes no other, so no two of them are alive at once.
+    unsafe { &mut *ALLOCATOR.0.get() }
+}
 
 #[global_allocator]
 static ALLOCATOR: BumpAllocator = BumpAllocator(UnsafeCell::new(Heap { next: 0, end: 0, last: 0, before_last: 0 }));
@@ -69,15 +76,18 @@ impl Heap {
     }
 }
 
+// SAFETY: blocks are disjoint ranges of linear memory that `reserve` made available, aligned as
+// asked; a block is reused only when the request that allocated it has ended (`start_request`) or
+// its owner handed it back (`release`).
 unsafe impl GlobalAlloc for BumpAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        (*self.0.get()).alloc(layout)
+        heap().alloc(layout)
     }
 
     unsafe fn dealloc(&self, _ptr: *mut u8, _layout: Layout) {}
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let heap = &mut *self.0.get();
+        let heap = heap();
         // The topmost block grows in place, however long ago it was allocated.
         if ptr as usize + layout.size() == heap.next {
             if !heap.reserve(ptr as usize, new_size) {
@@ -86,9 +96,13 @@ unsafe impl GlobalAlloc for BumpAllocator {
             heap.next = ptr as usize + new_size;
             return ptr;
         }
-        let new = heap.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
+        // SAFETY: the alignment comes from a valid layout, and `realloc`'s contract keeps the
+        // new size within `isize` once rounded up to it.
+        let new = heap.alloc(unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) });
         if !new.is_null() {
-            core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+            // SAFETY: the old block holds `layout.size()` bytes, the new one `new_size`; a new
+            // block lies above every live one, so they do not overlap.
+            unsafe { core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size)) };
         }
         new
     }
@@ -100,7 +114,7 @@ unsafe impl GlobalAlloc for BumpAllocator {
 /// that grows until the instance runs out of memory.
 #[cfg(feature = "http")]
 pub fn start_request() {
-    let heap = unsafe { &mut *ALLOCATOR.0.get() };
+    let heap = heap();
     if heap.end != 0 {
         heap.next = core::ptr::addr_of!(__heap_base) as usize;
         heap.last = 0;
@@ -112,14 +126,14 @@ pub fn start_request() {
 /// is given a list to fill, since the host cannot be refused (an allocation it asks for that fails
 /// can only trap).
 pub fn fits(bytes: u64) -> bool {
-    let heap = unsafe { &mut *ALLOCATOR.0.get() };
+    let heap = heap();
     heap.end != 0 && usize::try_from(bytes).is_ok_and(|bytes| heap.reserve(heap.next, bytes))
 }
 
 /// Hands back `list`, a block the host has just allocated (a chunk read from a stream, a
 /// `poll` result), when nothing was allocated after it; otherwise it stays, as every block does.
 pub fn release<T>(list: alloc::vec::Vec<T>) {
-    let heap = unsafe { &mut *ALLOCATOR.0.get() };
+    let heap = heap();
     if list.as_ptr() as usize == heap.last {
         heap.next = heap.before_last;
         heap.last = 0;
@@ -132,13 +146,17 @@ pub fn release<T>(list: alloc::vec::Vec<T>) {
 #[cfg(not(feature = "spin-via-sdk"))]
 #[no_mangle]
 unsafe extern "C" fn cabi_realloc(old: *mut u8, old_len: usize, align: usize, new_len: usize) -> *mut u8 {
-    let block = if old_len == 0 {
-        if new_len == 0 {
-            return align as *mut u8;
+    // SAFETY: the canonical ABI passes a power-of-two alignment, sizes it can address, and for a
+    // reallocation a block this allocator returned with that size and alignment.
+    let block = unsafe {
+        if old_len == 0 {
+            if new_len == 0 {
+                return align as *mut u8;
+            }
+            ALLOCATOR.alloc(Layout::from_size_align_unchecked(new_len, align))
+        } else {
+            ALLOCATOR.realloc(old, Layout::from_size_align_unchecked(old_len, align), new_len)
         }
-        ALLOCATOR.alloc(Layout::from_size_align_unchecked(new_len, align))
-    } else {
-        ALLOCATOR.realloc(old, Layout::from_size_align_unchecked(old_len, align), new_len)
     };
     // The host would write its list at address 0: a trap is the only safe answer.
     if block.is_null() {
@@ -153,7 +171,8 @@ unsafe extern "C" fn cabi_realloc(old: *mut u8, old_len: usize, align: usize, ne
 #[no_mangle]
 unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, len: usize) -> i32 {
     for i in 0..len {
-        let (x, y) = (*a.add(i), *b.add(i));
+        // SAFETY: LLVM calls it with two ranges of `len` readable bytes.
+        let (x, y) = unsafe { (*a.add(i), *b.add(i)) };
         if x != y {
             return i32::from(x) - i32::from(y);
         }

@@ -44,9 +44,9 @@ impl Deadline {
         self.pause_ends = abi::now().saturating_add(self.pause_ns);
     }
 
-    /// Waits until one of `pollables` is ready, and says which (bit `i` for `pollables[i]`); fails
-    /// once a limit has passed.
-    pub fn wait(&self, pollables: &[Pollable]) -> Result<u32, StreamFailure> {
+    /// Waits until one of `pollables` (at most 3) is ready, and says which (bit `i` for
+    /// `pollables[i]`); fails once a limit has passed.
+    pub fn wait(&self, pollables: &[&Pollable]) -> Result<u32, StreamFailure> {
         let until = self.pause_ends.min(self.end);
         if until == u64::MAX {
             return Ok(abi::poll(pollables));
@@ -55,8 +55,8 @@ impl Deadline {
             return Err(StreamFailure::TimedOut { whole: until == self.end });
         }
         let timer = abi::subscribe_instant(until);
-        let mut all = [timer; 3];
-        let count = pollables.len().min(2);
+        let mut all = [&timer; 4];
+        let count = pollables.len().min(3);
         if let (Some(head), Some(given)) = (all.get_mut(..count), pollables.get(..count)) {
             head.copy_from_slice(given);
         }
@@ -75,20 +75,20 @@ pub fn nanoseconds(ms: u64) -> u64 {
 /// Writes all of `bytes`, flushes them and releases the stream (which must go before the body it
 /// belongs to is finished), within `deadline`. With a `watch`ed pollable, the write stops as soon
 /// as that is ready while the stream has no room ([`StreamFailure::Interrupted`]).
-pub fn write_all(stream: OutputStream, bytes: &[u8], deadline: &mut Deadline, watch: Option<Pollable>) -> Result<(), StreamFailure> {
+pub fn write_all(stream: OutputStream, bytes: &[u8], deadline: &mut Deadline, watch: Option<&Pollable>) -> Result<(), StreamFailure> {
     let ready = stream.subscribe();
-    let outcome = write_and_flush(stream, ready, bytes, deadline, watch);
+    let outcome = write_and_flush(&stream, &ready, bytes, deadline, watch);
     ready.release();
     stream.release();
     outcome
 }
 
 fn write_and_flush(
-    stream: OutputStream,
-    ready: Pollable,
+    stream: &OutputStream,
+    ready: &Pollable,
     mut bytes: &[u8],
     deadline: &mut Deadline,
-    watch: Option<Pollable>,
+    watch: Option<&Pollable>,
 ) -> Result<(), StreamFailure> {
     let mut flushed = false;
     let both = [ready, watch.unwrap_or(ready)];
@@ -132,7 +132,7 @@ pub fn drain(
     failed: impl Fn(StreamFailure) -> RelayError,
 ) -> Result<(), RelayError> {
     let ready = stream.subscribe();
-    let read = read_into(stream, ready, deadline, sink, failed);
+    let read = read_into(&stream, &ready, deadline, sink, failed);
     ready.release();
     stream.release();
     body.release();
@@ -140,8 +140,8 @@ pub fn drain(
 }
 
 fn read_into(
-    stream: InputStream,
-    ready: Pollable,
+    stream: &InputStream,
+    ready: &Pollable,
     deadline: &mut Deadline,
     sink: &mut impl Sink,
     failed: impl Fn(StreamFailure) -> RelayError,

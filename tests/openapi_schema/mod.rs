@@ -168,7 +168,7 @@ pub fn validate(schema: &Value, value: &Value, path: &str, errors: &mut Vec<Stri
     let preserve_unknown = flag("x-kubernetes-preserve-unknown-fields");
 
     if value.is_null() {
-        if !flag("nullable") && !(preserve_unknown && schema.get("type").is_none()) {
+        if !(flag("nullable") || preserve_unknown && schema.get("type").is_none()) {
             errors.push(format!("{}: null is not allowed here (the API server drops it)", shown(path)));
         }
         return;

@@ -16,6 +16,7 @@ unsafe extern "C" {
 }
 
 pub fn stderr() -> OutputStream {
+    // SAFETY: a call without arguments; the stream it returns is ours.
     unsafe { get_stderr_import() }
 }
 
@@ -30,25 +31,32 @@ pub struct Variable {
 
 impl Variable {
     pub fn name(&self) -> &'static str {
+        // SAFETY: the host wrote the name, UTF-8, with the environment list.
         unsafe { str_from_host(self.name, self.name_len) }
     }
 
     pub fn value(&self) -> &'static str {
+        // SAFETY: the host wrote the value, UTF-8, with the environment list.
         unsafe { str_from_host(self.value, self.value_len) }
     }
 }
 
 /// A string the host wrote into the instance's memory; the canonical ABI guarantees it is UTF-8.
+///
+/// # Safety
+/// `ptr` and `len` must come from a string the host returned, whose memory the allocator keeps.
 unsafe fn str_from_host(ptr: *const u8, len: usize) -> &'static str {
     if len == 0 {
         return "";
     }
-    core::str::from_utf8_unchecked(core::slice::from_raw_parts(ptr, len))
+    // SAFETY: as the caller promises; the host checked the UTF-8 when it lowered the string.
+    unsafe { core::str::from_utf8_unchecked(core::slice::from_raw_parts(ptr, len)) }
 }
 
 /// The environment variables, as the host lists them.
 pub fn environment() -> &'static [Variable] {
     let mut ret = ReturnArea::new();
+    // SAFETY: `ret` fits a `list<tuple<string, string>>`.
     unsafe { get_environment_import(ret.ptr()) };
     ret.list(0)
 }

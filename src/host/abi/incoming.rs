@@ -2,32 +2,29 @@
 
 use super::{Fields, IncomingBody, OutgoingBody, ReturnArea};
 
-#[derive(Clone, Copy)]
 #[repr(transparent)]
-pub struct IncomingRequest(pub(super) i32);
-#[derive(Clone, Copy)]
+pub struct IncomingRequest(i32);
 #[repr(transparent)]
-pub struct OutgoingResponse(pub(super) i32);
-#[derive(Clone, Copy)]
+pub struct OutgoingResponse(i32);
 #[repr(transparent)]
-pub struct ResponseOutparam(pub(super) i32);
+pub struct ResponseOutparam(i32);
 
 #[link(wasm_import_module = "wasi:http/types@0.2.12")]
 unsafe extern "C" {
     #[link_name = "[method]incoming-request.method"]
-    fn incoming_request_method(request: IncomingRequest, ret: *mut u8);
+    fn incoming_request_method(request: i32, ret: *mut u8);
     #[link_name = "[method]incoming-request.path-with-query"]
-    fn incoming_request_path_with_query(request: IncomingRequest, ret: *mut u8);
+    fn incoming_request_path_with_query(request: i32, ret: *mut u8);
     #[link_name = "[method]incoming-request.consume"]
-    fn incoming_request_consume(request: IncomingRequest, ret: *mut u8);
+    fn incoming_request_consume(request: i32, ret: *mut u8);
     #[link_name = "[resource-drop]incoming-request"]
     fn incoming_request_drop(request: IncomingRequest);
     #[link_name = "[constructor]outgoing-response"]
     fn outgoing_response_new(headers: Fields) -> OutgoingResponse;
     #[link_name = "[method]outgoing-response.set-status-code"]
-    fn outgoing_response_set_status_code(response: OutgoingResponse, status: i32) -> i32;
+    fn outgoing_response_set_status_code(response: i32, status: i32) -> i32;
     #[link_name = "[method]outgoing-response.body"]
-    fn outgoing_response_body(response: OutgoingResponse, ret: *mut u8);
+    fn outgoing_response_body(response: i32, ret: *mut u8);
     #[link_name = "[static]response-outparam.set"]
     fn response_outparam_set(
         out: ResponseOutparam,
@@ -43,67 +40,73 @@ unsafe extern "C" {
 }
 
 impl IncomingRequest {
-    /// The request the host passes to the export.
+    /// The request the host passes to the export, which the export then owns.
     pub fn from_handle(handle: i32) -> IncomingRequest {
         IncomingRequest(handle)
     }
 
-    /// Whether the method is GET or HEAD (cases 0 and 1 of `method`).
-    pub fn is_get_or_head(self) -> bool {
+    /// Whether the method is GET or HEAD (cases 0 and 1 of `method`, pinned by tests/abi_layout.rs).
+    pub fn is_get_or_head(&self) -> bool {
         let mut ret = ReturnArea::new();
-        unsafe { incoming_request_method(self, ret.ptr()) };
+        // SAFETY: the request is borrowed for the call; `ret` fits a `method`.
+        unsafe { incoming_request_method(self.0, ret.ptr()) };
         ret.byte(0) <= 1
     }
 
-    pub fn path_with_query(self) -> &'static [u8] {
+    pub fn path_with_query(&self) -> &'static [u8] {
         let mut ret = ReturnArea::new();
-        unsafe { incoming_request_path_with_query(self, ret.ptr()) };
+        // SAFETY: the request is borrowed for the call; `ret` fits an `option<string>`.
+        unsafe { incoming_request_path_with_query(self.0, ret.ptr()) };
         if ret.byte(0) == 0 {
             return &[];
         }
         ret.list(4)
     }
 
-    pub fn consume(self) -> Result<IncomingBody, ()> {
+    pub fn consume(&self) -> Result<IncomingBody, ()> {
         let mut ret = ReturnArea::new();
-        unsafe { incoming_request_consume(self, ret.ptr()) };
+        // SAFETY: the request is borrowed for the call; the body is its child, released first.
+        unsafe { incoming_request_consume(self.0, ret.ptr()) };
         ret.handle().map(IncomingBody)
     }
 
     pub fn release(self) {
+        // SAFETY: the request is ours, and this consumes it.
         unsafe { incoming_request_drop(self) }
     }
 }
 
 impl OutgoingResponse {
-    /// A response with `status`; `Err` when the host refuses the status (it then owns nothing
-    /// the relay must hand back but the response, which goes with the instance).
+    /// A response with `status`; `Err` when the host refuses the status (the response is then
+    /// left to the instance's end: without a body it holds nothing).
     pub fn new(headers: Fields, status: u16) -> Result<OutgoingResponse, ()> {
-        // SAFETY: the constructor takes the headers' handle, the setter borrows the response's.
+        // SAFETY: the constructor consumes the headers; the setter borrows the new response.
         unsafe {
             let response = outgoing_response_new(headers);
-            if outgoing_response_set_status_code(response, i32::from(status)) != 0 {
+            if outgoing_response_set_status_code(response.0, i32::from(status)) != 0 {
                 return Err(());
             }
             Ok(response)
         }
     }
 
-    pub fn body(self) -> Result<OutgoingBody, ()> {
+    pub fn body(&self) -> Result<OutgoingBody, ()> {
         let mut ret = ReturnArea::new();
-        unsafe { outgoing_response_body(self, ret.ptr()) };
+        // SAFETY: the response is borrowed for the call; `ret` fits a `result<own<outgoing-body>>`.
+        unsafe { outgoing_response_body(self.0, ret.ptr()) };
         ret.handle().map(OutgoingBody)
     }
 }
 
 impl ResponseOutparam {
-    /// The response slot the host passes to the export.
+    /// The response slot the host passes to the export, which the export then owns.
     pub fn from_handle(handle: i32) -> ResponseOutparam {
         ResponseOutparam(handle)
     }
 
     /// `response-outparam.set` with a response (never an error: the relay answers every failure itself).
     pub fn set(self, response: OutgoingResponse) {
+        // SAFETY: both are ours, and this consumes both; the error payload is absent (`is_err` 0).
         unsafe { response_outparam_set(self, 0, response, 0, 0, 0, 0, 0, 0) }
     }
 }

@@ -6,9 +6,11 @@
 //! name is written three times: core import, core instance, alias; about 50 bytes once
 //! scripts/shorten_core_names.py has shortened two of them) and every lifting its code, so this
 //! module imports only what the relay calls and reads only what it uses (docs/size.md has the
-//! measurement). Handles are plain indexes without `Drop`; the glue hands each resource back with
-//! its `release` once done, children before parents as the host requires, so that an instance a
-//! host reuses for many requests holds nothing of the earlier ones.
+//! measurement). Handles are indexes without `Drop` (no destructor code), and not `Copy`: a call
+//! that consumes a resource (`release`, `finish`, `send`, a constructor taking the headers) takes
+//! it by value, so a use after it does not compile, while a call that borrows takes `&self`. The
+//! glue hands each resource back with its `release` once done, children before parents as the host
+//! requires, so that an instance a host reuses for many requests holds nothing of the earlier ones.
 //!
 //! Offsets follow the canonical ABI: a `result` or `option` keeps its discriminant at 0 and its
 //! payload at the payload's alignment (4 for handles and lists, 8 for `u64` and `error-code`).
@@ -30,25 +32,18 @@ pub use outgoing::*;
 
 use alloc::vec::Vec;
 
-#[derive(Clone, Copy)]
 #[repr(transparent)]
 pub struct Pollable(i32);
-#[derive(Clone, Copy)]
 #[repr(transparent)]
 pub struct InputStream(i32);
-#[derive(Clone, Copy)]
 #[repr(transparent)]
 pub struct OutputStream(i32);
-#[derive(Clone, Copy)]
 #[repr(transparent)]
 pub struct IoError(i32);
-#[derive(Clone, Copy)]
 #[repr(transparent)]
 pub struct Fields(i32);
-#[derive(Clone, Copy)]
 #[repr(transparent)]
 pub struct IncomingBody(i32);
-#[derive(Clone, Copy)]
 #[repr(transparent)]
 pub struct OutgoingBody(i32);
 
@@ -61,7 +56,7 @@ pub enum StreamError {
 #[link(wasm_import_module = "wasi:io/poll@0.2.12")]
 unsafe extern "C" {
     #[link_name = "poll"]
-    fn poll_import(pollables: *const Pollable, len: usize, ret: *mut u8);
+    fn poll_import(pollables: *const i32, len: usize, ret: *mut u8);
     #[link_name = "[resource-drop]pollable"]
     fn pollable_drop(pollable: Pollable);
 }
@@ -69,19 +64,19 @@ unsafe extern "C" {
 #[link(wasm_import_module = "wasi:io/streams@0.2.12")]
 unsafe extern "C" {
     #[link_name = "[method]input-stream.read"]
-    fn input_stream_read(stream: InputStream, len: u64, ret: *mut u8);
+    fn input_stream_read(stream: i32, len: u64, ret: *mut u8);
     #[link_name = "[method]input-stream.subscribe"]
-    fn input_stream_subscribe(stream: InputStream) -> Pollable;
+    fn input_stream_subscribe(stream: i32) -> Pollable;
     #[link_name = "[resource-drop]input-stream"]
     fn input_stream_drop(stream: InputStream);
     #[link_name = "[method]output-stream.check-write"]
-    fn output_stream_check_write(stream: OutputStream, ret: *mut u8);
+    fn output_stream_check_write(stream: i32, ret: *mut u8);
     #[link_name = "[method]output-stream.write"]
-    fn output_stream_write(stream: OutputStream, bytes: *const u8, len: usize, ret: *mut u8);
+    fn output_stream_write(stream: i32, bytes: *const u8, len: usize, ret: *mut u8);
     #[link_name = "[method]output-stream.flush"]
-    fn output_stream_flush(stream: OutputStream, ret: *mut u8);
+    fn output_stream_flush(stream: i32, ret: *mut u8);
     #[link_name = "[method]output-stream.subscribe"]
-    fn output_stream_subscribe(stream: OutputStream) -> Pollable;
+    fn output_stream_subscribe(stream: i32) -> Pollable;
     #[link_name = "[resource-drop]output-stream"]
     fn output_stream_drop(stream: OutputStream);
 }
@@ -99,11 +94,11 @@ unsafe extern "C" {
     #[link_name = "[static]fields.from-list"]
     fn fields_from_list(entries: *const Header, len: usize, ret: *mut u8);
     #[link_name = "[method]incoming-body.stream"]
-    fn incoming_body_stream(body: IncomingBody, ret: *mut u8);
+    fn incoming_body_stream(body: i32, ret: *mut u8);
     #[link_name = "[resource-drop]incoming-body"]
     fn incoming_body_drop(body: IncomingBody);
     #[link_name = "[method]outgoing-body.write"]
-    fn outgoing_body_write(body: OutgoingBody, ret: *mut u8);
+    fn outgoing_body_write(body: i32, ret: *mut u8);
     #[link_name = "[resource-drop]outgoing-body"]
     fn outgoing_body_drop(body: OutgoingBody);
     #[link_name = "[static]outgoing-body.finish"]
@@ -173,6 +168,8 @@ impl ReturnArea {
         if len == 0 {
             return &[];
         }
+        // SAFETY: the host wrote `len` elements of `T` there through `cabi_realloc`, and the
+        // allocator never reuses that memory while the instance serves this request.
         unsafe { core::slice::from_raw_parts(ptr, len) }
     }
 
@@ -189,10 +186,17 @@ impl ReturnArea {
     }
 }
 
-/// Waits until at least one of `pollables` is ready; bit `i` of the result says `pollables[i]` is.
-pub fn poll(pollables: &[Pollable]) -> u32 {
+/// Waits until at least one of `pollables` (at most 4) is ready; bit `i` of the result says
+/// `pollables[i]` is.
+pub fn poll(pollables: &[&Pollable]) -> u32 {
+    let mut handles = [0; 4];
+    for (handle, pollable) in handles.iter_mut().zip(pollables) {
+        *handle = pollable.0;
+    }
     let mut ret = ReturnArea::new();
-    unsafe { poll_import(pollables.as_ptr(), pollables.len(), ret.ptr()) };
+    // SAFETY: `handles` holds `len` borrowed pollables the caller owns; `ret` is as large as
+    // poll's `list<u32>` result.
+    unsafe { poll_import(handles.as_ptr(), pollables.len().min(4), ret.ptr()) };
     let ready = ret.take_list::<u32>(0);
     let mask = ready.iter().fold(0, |mask, &index| mask | 1u32.wrapping_shl(index));
     // The list of ready indexes goes back to the allocator, so that waiting does not pile up.
@@ -203,23 +207,27 @@ pub fn poll(pollables: &[Pollable]) -> u32 {
 impl Pollable {
     /// `[resource-drop]pollable`.
     pub fn release(self) {
+        // SAFETY: the pollable is ours, and this consumes it.
         unsafe { pollable_drop(self) }
     }
 }
 
 pub fn now() -> u64 {
+    // SAFETY: a call without arguments.
     unsafe { clock_now() }
 }
 
 pub fn subscribe_instant(when: u64) -> Pollable {
+    // SAFETY: a call with a plain number; the host returns a pollable we own.
     unsafe { clock_subscribe_instant(when) }
 }
 
 impl InputStream {
     /// Up to `len` bytes; an empty chunk when none are ready yet.
-    pub fn read(self, len: u64) -> Result<Vec<u8>, StreamError> {
+    pub fn read(&self, len: u64) -> Result<Vec<u8>, StreamError> {
         let mut ret = ReturnArea::new();
-        unsafe { input_stream_read(self, len, ret.ptr()) };
+        // SAFETY: the stream is borrowed for the call; `ret` fits `result<list<u8>, stream-error>`.
+        unsafe { input_stream_read(self.0, len, ret.ptr()) };
         if ret.byte(0) != 0 {
             return Err(ret.stream_result(4).err().unwrap_or(StreamError::Closed));
         }
@@ -227,11 +235,13 @@ impl InputStream {
         Ok(ret.take_list(4))
     }
 
-    pub fn subscribe(self) -> Pollable {
-        unsafe { input_stream_subscribe(self) }
+    pub fn subscribe(&self) -> Pollable {
+        // SAFETY: the stream is borrowed for the call; the pollable is its child, released first.
+        unsafe { input_stream_subscribe(self.0) }
     }
 
     pub fn release(self) {
+        // SAFETY: the stream is ours, and this consumes it.
         unsafe { input_stream_drop(self) }
     }
 }
@@ -243,30 +253,35 @@ impl OutputStream {
         OutputStream(handle as i32)
     }
 
-    pub fn check_write(self) -> Result<u64, StreamError> {
+    pub fn check_write(&self) -> Result<u64, StreamError> {
         let mut ret = ReturnArea::new();
-        unsafe { output_stream_check_write(self, ret.ptr()) };
+        // SAFETY: the stream is borrowed for the call; `ret` fits `result<u64, stream-error>`.
+        unsafe { output_stream_check_write(self.0, ret.ptr()) };
         ret.stream_result(8).map(|()| ret.u64(8))
     }
 
-    pub fn write(self, bytes: &[u8]) -> Result<(), StreamError> {
+    pub fn write(&self, bytes: &[u8]) -> Result<(), StreamError> {
         let mut ret = ReturnArea::new();
-        unsafe { output_stream_write(self, bytes.as_ptr(), bytes.len(), ret.ptr()) };
+        // SAFETY: `bytes` is valid for the call, which copies it; `ret` fits the result.
+        unsafe { output_stream_write(self.0, bytes.as_ptr(), bytes.len(), ret.ptr()) };
         ret.stream_result(4)
     }
 
-    pub fn flush(self) -> Result<(), StreamError> {
+    pub fn flush(&self) -> Result<(), StreamError> {
         let mut ret = ReturnArea::new();
-        unsafe { output_stream_flush(self, ret.ptr()) };
+        // SAFETY: the stream is borrowed for the call; `ret` fits the result.
+        unsafe { output_stream_flush(self.0, ret.ptr()) };
         ret.stream_result(4)
     }
 
-    pub fn subscribe(self) -> Pollable {
-        unsafe { output_stream_subscribe(self) }
+    pub fn subscribe(&self) -> Pollable {
+        // SAFETY: the stream is borrowed for the call; the pollable is its child, released first.
+        unsafe { output_stream_subscribe(self.0) }
     }
 
     /// `[resource-drop]output-stream`: required before the body it writes is finished.
     pub fn release(self) {
+        // SAFETY: the stream is ours, and this consumes it.
         unsafe { output_stream_drop(self) }
     }
 }
@@ -297,38 +312,44 @@ impl Fields {
     /// `fields.from-list`: fails when the host refuses a name or a value (or forbids the header).
     pub fn from_list(headers: &[Header]) -> Result<Fields, ()> {
         let mut ret = ReturnArea::new();
+        // SAFETY: `headers` (and the bytes each borrows) are valid for the call, which copies them.
         unsafe { fields_from_list(headers.as_ptr(), headers.len(), ret.ptr()) };
         ret.handle().map(Fields)
     }
 }
 
 impl IncomingBody {
-    pub fn stream(self) -> Result<InputStream, ()> {
+    pub fn stream(&self) -> Result<InputStream, ()> {
         let mut ret = ReturnArea::new();
-        unsafe { incoming_body_stream(self, ret.ptr()) };
+        // SAFETY: the body is borrowed for the call; the stream is its child, released first.
+        unsafe { incoming_body_stream(self.0, ret.ptr()) };
         ret.handle().map(InputStream)
     }
 
     pub fn release(self) {
+        // SAFETY: the body is ours, and this consumes it.
         unsafe { incoming_body_drop(self) }
     }
 }
 
 impl OutgoingBody {
-    pub fn write(self) -> Result<OutputStream, ()> {
+    pub fn write(&self) -> Result<OutputStream, ()> {
         let mut ret = ReturnArea::new();
-        unsafe { outgoing_body_write(self, ret.ptr()) };
+        // SAFETY: the body is borrowed for the call; the stream is its child, released first.
+        unsafe { outgoing_body_write(self.0, ret.ptr()) };
         ret.handle().map(OutputStream)
     }
 
     /// Drops the body unfinished: the host then knows the body is incomplete and fails the request.
     pub fn abandon(self) {
+        // SAFETY: the body is ours, and this consumes it.
         unsafe { outgoing_body_drop(self) }
     }
 
     /// `outgoing-body.finish` without trailers.
     pub fn finish(self) -> Result<(), ErrorCase> {
         let mut ret = ReturnArea::new();
+        // SAFETY: the body is ours, and this consumes it; `ret` fits `result<_, error-code>`.
         unsafe { outgoing_body_finish(self, 0, 0, ret.ptr()) };
         match ret.byte(0) {
             0 => Ok(()),
