@@ -174,11 +174,12 @@ impl Invocation {
 pub fn exit_code(error: &RelayError) -> u8 {
     match error {
         RelayError::Config { .. } | RelayError::BodyTooLarge { .. } | RelayError::BodyOverMemory => 2,
-        RelayError::InvalidJson(_) | RelayError::UpstreamInvalidJson(_) => 3,
+        RelayError::InvalidJson(_) | RelayError::UpstreamInvalidJson(_) | RelayError::UpstreamEncoded => 3,
         RelayError::UpstreamUnreachable { .. } | RelayError::UpstreamTimeout { .. } => 4,
         RelayError::UpstreamStatus { .. } => 5,
         RelayError::UpstreamTooLarge { .. } | RelayError::AnswerOverMemory => 6,
         RelayError::RequestTimeout { .. } => 4,
+        RelayError::MissingParameter { .. } | RelayError::NotFound | RelayError::MethodNotAllowed => 2,
     }
 }
 

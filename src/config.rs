@@ -9,6 +9,8 @@ use alloc::vec::Vec;
 
 use crate::error::RelayError;
 use crate::field::{self, Field};
+use crate::route::Route;
+use crate::template::UrlTemplate;
 use crate::json::hex_value;
 use crate::text::{self, parse_u64};
 
@@ -19,8 +21,16 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 8_388_608;
 pub const DEFAULT_DEADLINE_MS: u64 = 30_000;
 
 /// Every setting, by its environment variable name. Spin variables use the same names in lower case.
-pub const SETTINGS: [&str; 10] = [
+pub const SETTINGS: [&str; 18] = [
+    "RELAY_ROUTE",
     "RELAY_UPSTREAM_URL",
+    "RELAY_FORWARD_QUERY",
+    "RELAY_FORWARD_HEADERS",
+    "RELAY_ALLOWED_METHODS",
+    "RELAY_UPSTREAM_ERRORS",
+    "RELAY_RESPONSE_HEADERS",
+    "RELAY_CORS_ORIGINS",
+    "RELAY_API_KEY_QUERY",
     "RELAY_FIELDS",
     "RELAY_METHOD",
     "RELAY_TIMEOUT_MS",
@@ -62,11 +72,51 @@ pub struct Job {
     pub max_response_bytes: u64,
 }
 
-/// The HTTP component's configuration.
+/// The HTTP component's configuration: the job (its `upstream` and `method` completed for each
+/// request) and what shapes the request and the answer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
     pub job: Job,
     pub max_request_bytes: u64,
+    /// The paths answered (`RELAY_ROUTE`); `None`: any path, no placeholders.
+    pub route: Option<Route>,
+    /// `RELAY_UPSTREAM_URL`, its placeholders filled for each request.
+    pub url: UrlTemplate,
+    /// Client query parameters appended upstream (`RELAY_FORWARD_QUERY`: names, or `*`).
+    pub forward_query: Names,
+    /// Client headers copied upstream when present (`RELAY_FORWARD_HEADERS`), in lower case.
+    pub forward_headers: Names,
+    /// `RELAY_API_KEY` as this query parameter instead of a header (`RELAY_API_KEY_QUERY`).
+    pub api_key_query: Option<(String, Vec<u8>)>,
+    /// The methods a client may use (`RELAY_ALLOWED_METHODS`, default GET and POST; HEAD with GET).
+    pub allowed_methods: Vec<String>,
+    /// The one method the upstream gets, whatever the client's (`RELAY_METHOD`).
+    pub forced_method: Option<String>,
+    /// Relay the upstream's own JSON error body (`RELAY_UPSTREAM_ERRORS=body`).
+    pub upstream_error_bodies: bool,
+    /// Upstream response headers copied to the client (`RELAY_RESPONSE_HEADERS`; `x-ratelimit-*`).
+    pub response_headers: Names,
+    /// The origins a browser may call from (`RELAY_CORS_ORIGINS`: `*` or a list); `None`: no CORS.
+    pub cors_origins: Option<Names>,
+}
+
+/// A list of names, each matched exactly or, when it ends with `*`, as a prefix (`*` alone: all).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Names(pub Vec<String>);
+
+impl Names {
+    /// Parses a comma-separated list; `lower` puts every name in lower case (header names).
+    pub fn parse(list: &str, lower: bool) -> Names {
+        let names = text::split(list, b',').map(str::trim_ascii).filter(|name| !name.is_empty());
+        Names(names.map(|name| if lower { name.to_ascii_lowercase() } else { String::from(name) }).collect())
+    }
+
+    pub fn matches(&self, name: &[u8]) -> bool {
+        self.0.iter().any(|known| match known.strip_suffix('*') {
+            Some(prefix) => name.starts_with(prefix.as_bytes()),
+            None => known.as_bytes() == name,
+        })
+    }
 }
 
 impl Config {
@@ -104,18 +154,66 @@ impl Config {
             Some(text) => positive_number(text).ok_or_else(|| problem("must be a whole number greater than zero")),
         };
 
+        if let Some(text) = get("RELAY_ROUTE") {
+            self.route = Some(Route::parse(text).map_err(problem)?);
+        }
+        self.url = UrlTemplate::parse(required("RELAY_UPSTREAM_URL")?, self.route.as_ref()).map_err(problem)?;
         let job = &mut self.job;
-        job.upstream = Upstream::parse(required("RELAY_UPSTREAM_URL")?).map_err(problem)?;
+        job.upstream = self.url.base.clone();
         job.fields = field::parse_list(required("RELAY_FIELDS")?)?;
-        job.method = match get("RELAY_METHOD") {
-            None => String::from("POST"),
-            Some(text) => parse_method(text).map_err(problem)?,
+        if let Some(text) = get("RELAY_METHOD") {
+            self.forced_method = Some(parse_method(text).map_err(problem)?);
+        }
+        self.allowed_methods = match get("RELAY_ALLOWED_METHODS") {
+            None => alloc::vec![String::from("GET"), String::from("POST")],
+            Some(text) => {
+                let methods = Names::parse(text, false).0;
+                if methods.is_empty() || !methods.iter().all(|method| is_token(method)) {
+                    return Err(problem("must be a list of HTTP methods"));
+                }
+                methods
+            }
         };
         if let Some(text) = get("RELAY_UPSTREAM_HEADERS") {
             job.headers = parse_header_list(text)?;
         }
-        // The key header's name is checked as its own setting, then the key as RELAY_API_KEY: no
-        // message about either repeats the key.
+        if let Some(text) = get("RELAY_FORWARD_QUERY") {
+            self.forward_query = Names::parse(text, false);
+        }
+        if let Some(text) = get("RELAY_FORWARD_HEADERS") {
+            let names = Names::parse(text, true);
+            for name in &names.0 {
+                check_header_name(name).map_err(problem)?;
+                if HOP_BY_HOP.contains(&name.as_str()) {
+                    return Err(problem("names a hop-by-hop header, which is the connection's own"));
+                }
+            }
+            self.forward_headers = names;
+        }
+        self.upstream_error_bodies = match get("RELAY_UPSTREAM_ERRORS") {
+            None => false,
+            Some(text) => match text.trim_ascii() {
+                "status" => false,
+                "body" => true,
+                _ => return Err(problem("must be status or body")),
+            },
+        };
+        if let Some(text) = get("RELAY_RESPONSE_HEADERS") {
+            self.response_headers = Names::parse(text, true);
+        }
+        if let Some(text) = get("RELAY_CORS_ORIGINS") {
+            let origins = Names::parse(text, false);
+            if origins.0.is_empty() || origins.0.iter().any(|origin| origin != "*" && (origin.contains('*') || !origin.contains("://"))) {
+                return Err(problem("must be * or a list of origins (scheme://host[:port])"));
+            }
+            self.cors_origins = Some(origins);
+        }
+        // The key's header (or query parameter) is checked as its own setting, then the key as
+        // RELAY_API_KEY: no message about either repeats the key.
+        let key_query = get("RELAY_API_KEY_QUERY").map(str::trim_ascii);
+        if key_query.is_some_and(str::is_empty) {
+            return Err(problem("is empty"));
+        }
         let key_header = check_header_name(get("RELAY_API_KEY_HEADER").unwrap_or("authorization")).map_err(problem)?;
         if let Some(key) = get("RELAY_API_KEY") {
             let value = key.trim_ascii().as_bytes();
@@ -123,7 +221,10 @@ impl Config {
                 return Err(problem("is empty"));
             }
             check_header_value(value).map_err(problem)?;
-            job.headers.push((key_header, value.to_vec()));
+            match key_query {
+                Some(name) => self.api_key_query = Some((String::from(name), value.to_vec())),
+                None => job.headers.push((key_header, value.to_vec())),
+            }
         }
         job.timeout_ms = number("RELAY_TIMEOUT_MS", DEFAULT_TIMEOUT_MS)?;
         job.deadline_ms = number("RELAY_DEADLINE_MS", DEFAULT_DEADLINE_MS)?;
@@ -148,18 +249,35 @@ pub fn positive_number(text: &str) -> Option<u64> {
 impl Upstream {
     /// Parses an `http://` or `https://` URL. A fragment is dropped, as HTTP clients do.
     pub fn parse(url: &str) -> Result<Upstream, &'static str> {
-        let (scheme, rest) = match text::split_once(url.trim_ascii(), b':') {
+        let (mut upstream, path_and_query) = Upstream::split(url)?;
+        // What RFC 3986 does not allow as it is (`é`, `"`, a space) goes out percent-encoded.
+        text::push_percent_encoded(&mut upstream.path_and_query, path_and_query.as_bytes(), text::URL_AS_IS);
+        Ok(upstream)
+    }
+
+    /// The scheme and authority of `url`, checked, with `path_and_query` holding the `/` that
+    /// wasi:http wants first (`http://h?q` asks for `/?q`), and the rest of the path and query as
+    /// written, for the caller to encode: [`Upstream::parse`], or a URL template.
+    pub fn split(url: &str) -> Result<(Upstream, &str), &'static str> {
+        let url = url.trim_ascii();
+        let url = text::split_once(url, b'#').map_or(url, |(before, _)| before);
+        let (scheme, rest) = match text::split_once(url, b':') {
             Some((name, rest)) if name.eq_ignore_ascii_case("https") => (Scheme::Https, rest),
             Some((name, rest)) if name.eq_ignore_ascii_case("http") => (Scheme::Http, rest),
+            _ if text::split_before(url, |b| b == b'/').map_or(url, |(before, _)| before).contains('{') => {
+                return Err(PLACEHOLDER_IN_HOST)
+            }
             _ => return Err("must start with http:// or https://"),
         };
         let rest = text::strip_ascii_prefix(rest, b'/')
             .and_then(|rest| text::strip_ascii_prefix(rest, b'/'))
             .ok_or("must start with http:// or https://")?;
-        let rest = text::split_once(rest, b'#').map_or(rest, |(before, _)| before);
         let (authority, path_and_query) = text::split_before(rest, |b| b == b'/' || b == b'?').unwrap_or((rest, ""));
         if authority.is_empty() {
             return Err("has no host");
+        }
+        if authority.contains('{') {
+            return Err(PLACEHOLDER_IN_HOST);
         }
         if text::split_once(authority, b'@').is_some() {
             return Err("must not carry credentials (user:password@)");
@@ -175,16 +293,12 @@ impl Upstream {
         if path_and_query.bytes().any(|b| b < b' ' || b == 0x7f) {
             return Err("has a control character in its path");
         }
-        // wasi:http wants a path that starts with `/`: `http://h?q` asks for `/?q`. What RFC 3986
-        // does not allow as it is (`é`, `"`, a space) goes out percent-encoded.
-        let mut path = String::new();
-        if path_and_query.as_bytes().first() != Some(&b'/') {
-            path.push('/');
-        }
-        text::push_percent_encoded(&mut path, path_and_query.as_bytes(), text::URL_AS_IS);
-        Ok(Upstream { scheme, authority: String::from(authority), path_and_query: path })
+        let path = String::from(if path_and_query.starts_with('/') { "" } else { "/" });
+        Ok((Upstream { scheme, authority: String::from(authority), path_and_query: path }, path_and_query))
     }
 }
+
+const PLACEHOLDER_IN_HOST: &str = "has a placeholder in its scheme or host: the client never chooses the host";
 
 /// The port of `host:port` or `[v6]:port`, if one is written: what follows the last `:` that is
 /// not inside the brackets of an IPv6 address.
@@ -216,6 +330,9 @@ pub fn is_token(text: &str) -> bool {
 
 /// Headers the host sets from the request itself; configuring them would contradict it.
 const RESERVED_HEADERS: [&str; 6] = ["host", "content-length", "transfer-encoding", "connection", "upgrade", "te"];
+
+/// Headers of one connection (RFC 9110 7.6.1), never forwarded; the reserved ones are refused before.
+const HOP_BY_HOP: [&str; 5] = ["keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "trailer"];
 
 /// Checks a header name and returns it in lower case. A problem never repeats the name: a
 /// mistyped entry (`authorization:Bearer sk-...` with a colon for `=`) would otherwise put a
@@ -318,11 +435,11 @@ mod tests {
     #[test]
     fn defaults_fill_what_is_not_set() {
         let config = Config::from_env(&minimal()).unwrap();
-        assert_eq!(
-            config.job.upstream,
-            Upstream { scheme: Scheme::Http, authority: "127.0.0.1:8080".into(), path_and_query: "/api?x=1".into() }
-        );
-        assert_eq!(config.job.method, "POST");
+        assert_eq!((config.job.upstream.scheme, config.job.upstream.authority.as_str()), (Scheme::Http, "127.0.0.1:8080"));
+        assert_eq!(config.url.render(&vec![], &[]).unwrap(), "/api?x=1");
+        assert_eq!((config.forced_method, config.allowed_methods), (None, vec![String::from("GET"), String::from("POST")]));
+        assert_eq!((config.route, config.cors_origins, config.api_key_query), (None, None, None));
+        assert!(!config.upstream_error_bodies && config.forward_query.0.is_empty() && config.forward_headers.0.is_empty());
         assert_eq!(config.job.timeout_ms, 10_000);
         assert_eq!(config.job.max_response_bytes, 8_388_608);
         assert_eq!(config.max_request_bytes, 1_048_576);
@@ -341,7 +458,7 @@ mod tests {
             ("RELAY_UPSTREAM_HEADERS", "Authorization=Bearer%20abc, x-api-key=k%2C1"),
         ]));
         let config = Config::from_env(&vars).unwrap();
-        assert_eq!(config.job.method, "PUT");
+        assert_eq!(config.forced_method.as_deref(), Some("PUT"));
         assert_eq!((config.job.timeout_ms, config.max_request_bytes, config.job.max_response_bytes), (250, 10, 20));
         assert_eq!(config.job.headers, vec![("authorization".into(), b"Bearer abc".to_vec()), ("x-api-key".into(), b"k,1".to_vec())]);
     }
@@ -409,10 +526,14 @@ mod tests {
         let _ = Config::read(|name| {
             asked.borrow_mut().push(name);
             Some(match name {
-                "RELAY_UPSTREAM_URL" => "http://h/",
+                "RELAY_ROUTE" => "/{id}",
+                "RELAY_UPSTREAM_URL" => "http://h/{id}",
                 "RELAY_FIELDS" => "a",
-                "RELAY_METHOD" | "RELAY_API_KEY_HEADER" | "RELAY_API_KEY" => "X",
+                "RELAY_METHOD" | "RELAY_API_KEY_HEADER" | "RELAY_API_KEY" | "RELAY_ALLOWED_METHODS" => "X",
                 "RELAY_UPSTREAM_HEADERS" => "a=b",
+                "RELAY_FORWARD_HEADERS" | "RELAY_RESPONSE_HEADERS" | "RELAY_FORWARD_QUERY" | "RELAY_API_KEY_QUERY" => "x",
+                "RELAY_UPSTREAM_ERRORS" => "body",
+                "RELAY_CORS_ORIGINS" => "*",
                 _ => "1",
             })
         })
@@ -422,6 +543,48 @@ mod tests {
         let mut listed = SETTINGS.to_vec();
         listed.sort_unstable();
         assert_eq!(asked, listed);
+    }
+
+    #[test]
+    fn request_shaping_settings_are_read_and_checked() {
+        let mut vars = minimal();
+        vars.retain(|(k, _)| k != "RELAY_UPSTREAM_URL");
+        vars.extend(env(&[
+            ("RELAY_ROUTE", "/users/{id}"),
+            ("RELAY_UPSTREAM_URL", "https://api.example.com/v2/users/{id}?q={query.q}"),
+            ("RELAY_FORWARD_QUERY", "lang, page"),
+            ("RELAY_FORWARD_HEADERS", "Authorization,accept-language"),
+            ("RELAY_ALLOWED_METHODS", "GET,DELETE"),
+            ("RELAY_UPSTREAM_ERRORS", "body"),
+            ("RELAY_RESPONSE_HEADERS", "cache-control,X-RateLimit-*"),
+            ("RELAY_CORS_ORIGINS", "https://app.example.com, http://localhost:3000"),
+            ("RELAY_API_KEY_QUERY", "appid"),
+            ("RELAY_API_KEY", "k1"),
+        ]));
+        let config = Config::from_env(&vars).unwrap();
+        assert_eq!(config.route, Some(Route::parse("/users/{id}").unwrap()));
+        assert_eq!(config.forward_query, Names(vec!["lang".into(), "page".into()]));
+        assert_eq!(config.forward_headers, Names(vec!["authorization".into(), "accept-language".into()]));
+        assert_eq!(config.allowed_methods, ["GET", "DELETE"]);
+        assert!(config.upstream_error_bodies);
+        assert!(config.response_headers.matches(b"x-ratelimit-remaining") && !config.response_headers.matches(b"x-other"));
+        assert!(config.response_headers.matches(b"cache-control") && !config.response_headers.matches(b"cache-control-x"));
+        assert_eq!(config.cors_origins, Some(Names(vec!["https://app.example.com".into(), "http://localhost:3000".into()])));
+        assert_eq!(config.api_key_query, Some(("appid".into(), b"k1".to_vec())));
+        assert!(config.job.headers.is_empty(), "the key goes in the query only");
+
+        let url = |u: &'static str| ("RELAY_UPSTREAM_URL", u);
+        assert_eq!(config_error(&[url("http://{id}.example.com/")]).0, "RELAY_UPSTREAM_URL");
+        assert_eq!(config_error(&[url("http://h/{id}")]).1, "has a {placeholder} that RELAY_ROUTE does not define");
+        assert_eq!(config_error(&[("RELAY_ROUTE", "users")]), ("RELAY_ROUTE", "must start with /".into()));
+        for hop in ["host", "Content-Length", "connection", "keep-alive", "te", "proxy-authorization", "trailer", "x y"] {
+            assert_eq!(config_error(&[("RELAY_FORWARD_HEADERS", hop)]).0, "RELAY_FORWARD_HEADERS", "{hop}");
+        }
+        assert_eq!(config_error(&[("RELAY_ALLOWED_METHODS", "GET,PO ST")]).0, "RELAY_ALLOWED_METHODS");
+        assert_eq!(config_error(&[("RELAY_ALLOWED_METHODS", " ")]).0, "RELAY_ALLOWED_METHODS");
+        assert_eq!(config_error(&[("RELAY_UPSTREAM_ERRORS", "json")]).0, "RELAY_UPSTREAM_ERRORS");
+        assert_eq!(config_error(&[("RELAY_CORS_ORIGINS", "https://*.example.com")]).0, "RELAY_CORS_ORIGINS");
+        assert_eq!(config_error(&[("RELAY_API_KEY_QUERY", " ")]).0, "RELAY_API_KEY_QUERY");
     }
 
     #[test]

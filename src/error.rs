@@ -20,6 +20,12 @@ pub enum RelayError {
     BodyOverMemory,
     /// The client's body did not arrive within `timeout_ms` (a pause, or the whole deadline).
     RequestTimeout { timeout_ms: u64 },
+    /// The upstream URL needs the query parameter `name`, which the request does not have.
+    MissingParameter { name: String },
+    /// The request's path is outside `RELAY_ROUTE`.
+    NotFound,
+    /// The request's method is not among those allowed (`allow` lists them).
+    MethodNotAllowed,
     /// The configuration is missing or wrong: `setting` names the variable (or option) at fault.
     Config { setting: &'static str, problem: String },
     /// The upstream could not be reached or the exchange broke off; `detail` says how.
@@ -30,6 +36,8 @@ pub enum RelayError {
     UpstreamInvalidJson(JsonError),
     /// The upstream's answer is larger than `limit` bytes.
     UpstreamTooLarge { limit: u64 },
+    /// The upstream's answer is compressed (`content-encoding`), which the relay did not ask for.
+    UpstreamEncoded,
     /// The upstream did not connect, answer or send its next bytes within `timeout_ms`.
     UpstreamTimeout { timeout_ms: u64 },
     /// The values the answer holds do not fit in the memory the host gives the relay.
@@ -48,12 +56,16 @@ impl RelayError {
             RelayError::InvalidJson(_) => "invalid_json",
             RelayError::BodyTooLarge { .. } | RelayError::BodyOverMemory => "body_too_large",
             RelayError::RequestTimeout { .. } => "request_timeout",
+            RelayError::MissingParameter { .. } => "missing_parameter",
+            RelayError::NotFound => "not_found",
+            RelayError::MethodNotAllowed => "method_not_allowed",
             RelayError::AnswerOverMemory => "out_of_memory",
             RelayError::Config { .. } => "config",
             RelayError::UpstreamUnreachable { .. } => "upstream_unreachable",
             RelayError::UpstreamStatus { .. } => "upstream_status",
             RelayError::UpstreamInvalidJson(_) => "upstream_invalid_json",
             RelayError::UpstreamTooLarge { .. } => "upstream_too_large",
+            RelayError::UpstreamEncoded => "upstream_encoding",
             RelayError::UpstreamTimeout { .. } => "upstream_timeout",
         }
     }
@@ -63,9 +75,14 @@ impl RelayError {
             RelayError::InvalidJson(_) => 400,
             RelayError::BodyTooLarge { .. } | RelayError::BodyOverMemory => 413,
             RelayError::RequestTimeout { .. } => 408,
+            RelayError::MissingParameter { .. } => 400,
+            RelayError::NotFound => 404,
+            RelayError::MethodNotAllowed => 405,
             RelayError::AnswerOverMemory => 500,
             RelayError::Config { .. } => 500,
             RelayError::UpstreamTimeout { .. } => 504,
+            // A client error stays the client's; the upstream's own failures are a bad gateway.
+            RelayError::UpstreamStatus { status: status @ 400..=499 } => *status,
             _ => 502,
         }
     }
@@ -87,6 +104,13 @@ impl RelayError {
                 text.push_str(" ms");
             }
             RelayError::AnswerOverMemory => text.push_str("the answer does not fit in the relay's memory"),
+            RelayError::MissingParameter { name } => {
+                text.push_str("the query parameter \"");
+                text.push_str(name);
+                text.push_str("\" is missing");
+            }
+            RelayError::NotFound => text.push_str("no route matches this path"),
+            RelayError::MethodNotAllowed => text.push_str("this method is not allowed here"),
             RelayError::Config { setting, problem } => {
                 text.push_str(setting);
                 text.push_str(": ");
@@ -101,6 +125,9 @@ impl RelayError {
                 push_u64(&mut text, u64::from(*status));
             }
             RelayError::UpstreamInvalidJson(error) => push_json_error(&mut text, "the upstream's answer is not valid JSON: ", error),
+            RelayError::UpstreamEncoded => {
+                text.push_str("the upstream's answer has a content-encoding the relay did not ask for (it asks for none)")
+            }
             RelayError::UpstreamTooLarge { limit } => {
                 text.push_str("the upstream's answer is larger than ");
                 push_u64(&mut text, *limit);
@@ -176,9 +203,16 @@ mod tests {
             (RelayError::BodyOverMemory, "body_too_large", 413),
             (RelayError::RequestTimeout { timeout_ms: 5 }, "request_timeout", 408),
             (RelayError::AnswerOverMemory, "out_of_memory", 500),
+            (RelayError::MissingParameter { name: "city".into() }, "missing_parameter", 400),
+            (RelayError::NotFound, "not_found", 404),
+            (RelayError::MethodNotAllowed, "method_not_allowed", 405),
             (RelayError::config("RELAY_FIELDS", "missing"), "config", 500),
             (RelayError::UpstreamUnreachable { detail: "connection refused" }, "upstream_unreachable", 502),
             (RelayError::UpstreamStatus { status: 503 }, "upstream_status", 502),
+            (RelayError::UpstreamStatus { status: 404 }, "upstream_status", 404),
+            (RelayError::UpstreamStatus { status: 429 }, "upstream_status", 429),
+            (RelayError::UpstreamStatus { status: 301 }, "upstream_status", 502),
+            (RelayError::UpstreamEncoded, "upstream_encoding", 502),
             (RelayError::UpstreamInvalidJson(json_error), "upstream_invalid_json", 502),
             (RelayError::UpstreamTooLarge { limit: 10 }, "upstream_too_large", 502),
             (RelayError::UpstreamTimeout { timeout_ms: 100 }, "upstream_timeout", 504),

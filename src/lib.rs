@@ -19,9 +19,12 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod field;
+pub mod gateway;
 pub mod json;
 pub mod path;
 pub mod relay;
+pub mod route;
+pub mod template;
 pub mod text;
 
 #[cfg(all(target_arch = "wasm32", any(feature = "http", feature = "cli")))]

@@ -34,6 +34,8 @@ pub const HIGH: u8 = 16;
 /// What RFC 3986 lets a path or a query hold as it is: unreserved, sub-delims, `:`, `@`, `/`,
 /// `?`, and `%` (of an escape already written).
 pub const URL_AS_IS: u8 = 32;
+/// RFC 3986's unreserved bytes: all a value placed into a URL keeps as it is.
+pub const UNRESERVED: u8 = 64;
 
 const fn classes_of(b: u8) -> u8 {
     let alphanumeric = b.is_ascii_alphanumeric();
@@ -65,7 +67,13 @@ const fn classes_of(b: u8) -> u8 {
                 | b'?'
                 | b'%'
         );
-    (token as u8 * TOKEN) | (host as u8 * HOST) | (visible as u8 * VISIBLE) | (blank as u8 * BLANK) | (url as u8 * URL_AS_IS)
+    let unreserved = alphanumeric || matches!(b, b'-' | b'.' | b'_' | b'~');
+    (token as u8 * TOKEN)
+        | (host as u8 * HOST)
+        | (visible as u8 * VISIBLE)
+        | (blank as u8 * BLANK)
+        | (url as u8 * URL_AS_IS)
+        | (unreserved as u8 * UNRESERVED)
 }
 
 static ASCII_CLASSES: [u8; 128] = {

@@ -197,7 +197,7 @@ fn an_upstream_that_answers_mid_upload_is_relayed() {
     let relay = Serve::start(COMPONENT, &env);
     let started = Instant::now();
     post(relay.port, &body)
-        .assert(502, r#"{"error":{"code":"upstream_status","message":"the upstream answered with status 413","status":413}}"#);
+        .assert(413, r#"{"error":{"code":"upstream_status","message":"the upstream answered with status 413","status":413}}"#);
     assert!(started.elapsed() < Duration::from_secs(3), "{:?}: the relay waited for the upload", started.elapsed());
 
     // Answers 200 after 64 KiB, and reads the rest.

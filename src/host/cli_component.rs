@@ -10,7 +10,8 @@ use wasi::filesystem::types::{DescriptorFlags, OpenFlags, PathFlags};
 use wasi::io::streams::{InputStream, StreamError};
 
 use super::abi::OutputStream;
-use super::outbound::exchange;
+use super::outbound::{exchange, Rules, Shaped};
+use crate::config::Names;
 use super::streams::{write_all, Deadline};
 use crate::cli::{exit_code, locate_in_preopens, parse_args, Command, Data, Invocation, OUTPUT_FAILED, USAGE};
 use crate::error::RelayError;
@@ -54,8 +55,13 @@ fn relay(invocation: &Invocation) -> Result<Vec<u8>, RelayError> {
         crate::json::validate(&body).map_err(RelayError::InvalidJson)?;
     }
     let paths = invocation.paths();
-    let values = exchange(&invocation.job, &paths, &body)?;
-    invocation.render(&values)
+    let mut job = invocation.job.clone();
+    let answered = exchange(&mut job, &paths, &body, &Rules { copy_headers: &Names::default(), error_bodies: false })?;
+    match answered.body? {
+        Shaped::Values(values) => invocation.render(&values),
+        // A 204 or a 304 has no value at any path.
+        _ => invocation.render(&alloc::vec![None; paths.len()]),
+    }
 }
 
 fn read_file(path: &str) -> Result<Vec<u8>, RelayError> {

@@ -1,66 +1,132 @@
 //! `wasi:http/incoming-handler`: read the client's request, relay it, write the answer.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::abi::{self, Fields, Header, IncomingRequest, OutgoingResponse, ResponseOutparam};
-use super::outbound::exchange;
+use super::outbound::{exchange, Rules, Shaped};
 use super::streams::{drain, write_all, Deadline, StreamFailure};
 use crate::config::{Config, DEFAULT_DEADLINE_MS, DEFAULT_TIMEOUT_MS};
 use crate::error::RelayError;
+use crate::gateway::{Headers, Plan, Request};
 use crate::relay::{paths_of, write_answer, BodyCollector};
 use crate::text::push_u64;
+
+/// An answer to write: its status, its headers besides `content-type` and `content-length`, and
+/// its body (`None` for none at all: a 204, a 304, a preflight).
+struct Reply {
+    status: u16,
+    headers: Headers,
+    body: Option<Vec<u8>>,
+}
+
+impl Reply {
+    fn json(status: u16, body: Vec<u8>) -> Reply {
+        Reply { status, headers: Headers::new(), body: Some(body) }
+    }
+
+    /// An error's answer, logged when it is the operator's to fix.
+    fn error(error: &RelayError, headers: Headers) -> Reply {
+        if error.status() >= 500 {
+            log(error);
+        }
+        Reply { status: error.status(), headers, body: Some(error.to_json()) }
+    }
+}
 
 /// The export the host calls once per request, with the request and the slot for the response.
 #[unsafe(export_name = "wasi:http/incoming-handler@0.2.12#handle")]
 extern "C" fn handle(request: i32, response_out: i32) {
     super::runtime::start_request();
     let request = IncomingRequest::from_handle(request);
-    let config = super::settings::load();
     // The answer is written within the exchange's limits too: a client that never reads it
     // cannot hold the instance, and its memory, for ever.
-    let (pause_ms, whole_ms) = match &config {
-        Ok(config) => (config.job.timeout_ms, config.job.deadline_ms),
-        Err(_) => (DEFAULT_TIMEOUT_MS, DEFAULT_DEADLINE_MS),
-    };
-    let outcome = answer(&request, config);
+    let mut limits = (DEFAULT_TIMEOUT_MS, DEFAULT_DEADLINE_MS);
+    let reply = serve(&request, &mut limits);
     request.release();
-    let (status, body) = match outcome {
-        Ok(answer) => answer,
-        Err(error) => {
-            if matches!(error, RelayError::BodyOverMemory | RelayError::AnswerOverMemory) {
-                // What filled the memory is dead now (the error holds none of it): the heap starts
-                // over, so that the error's own few bytes fit.
-                super::runtime::start_request();
-            }
-            if error.status() >= 500 {
-                log(&error);
-            }
-            (error.status(), error.to_json())
-        }
-    };
-    respond(ResponseOutparam::from_handle(response_out), status, &body, Deadline::new(pause_ms, whole_ms));
+    let reply = reply.unwrap_or_else(|error| {
+        // Out of memory: what filled it is dead now (`serve` has returned, and the error holds
+        // none of it), so the heap starts over for the error's own few bytes. Its answer carries
+        // no CORS headers: the configuration went with the heap.
+        super::runtime::start_request();
+        Reply::error(&error, Headers::new())
+    });
+    respond(ResponseOutparam::from_handle(response_out), reply, Deadline::new(limits.0, limits.1));
 }
 
-/// The status and body of the answer. `/healthz` is the relay's own: 200 when the configuration
-/// reads, 503 with the configuration's error code when it does not, so that a rollout's health
-/// check catches a broken deploy before users do.
-fn answer(request: &IncomingRequest, config: Result<Config, RelayError>) -> Result<(u16, Vec<u8>), RelayError> {
-    let path = request.path_with_query();
-    let is_health = path.get(..8) == Some(b"/healthz") && matches!(path.get(8), None | Some(b'?'));
-    if is_health && request.is_get_or_head() {
+/// The answer to `request`; `Err` only for the memory errors, which `handle` answers on a fresh
+/// heap. `/healthz` is the relay's own: 200 when the configuration reads, 503 with the
+/// configuration's error when it does not, so that a rollout's health check catches a broken
+/// deploy before users do.
+fn serve(request: &IncomingRequest, limits: &mut (u64, u64)) -> Result<Reply, RelayError> {
+    let target = request.path_with_query();
+    let method = request.method();
+    let is_health = target.get(..8) == Some(b"/healthz") && matches!(target.get(8), None | Some(b'?'));
+    let mut config = super::settings::load();
+    if is_health && matches!(method, "GET" | "HEAD") {
         return Ok(match config {
-            Ok(_) => (200, br#"{"status":"ok"}"#.to_vec()),
+            Ok(_) => Reply::json(200, br#"{"status":"ok"}"#.to_vec()),
             Err(error) => {
                 log(&error);
-                (503, error.to_json())
+                Reply::json(503, error.to_json())
             }
         });
     }
-    let config = config?;
-    let body = read_body(request, &config)?;
-    let paths = paths_of(&config.job.fields);
-    let values = exchange(&config.job, &paths, &body)?;
-    Ok((200, write_answer(&config.job.fields, &values)?))
+    let config = match &mut config {
+        Ok(config) => config,
+        Err(error) => return Ok(Reply::error(error, Headers::new())),
+    };
+    *limits = (config.job.timeout_ms, config.job.deadline_ms);
+    // wasi:http hands header names over in lower case.
+    let entries = request.headers().take_entries();
+    let headers: Vec<(&str, &[u8])> = entries.iter().map(|entry| (entry.name(), entry.value())).collect();
+    let incoming = Request { method, target, headers: &headers };
+    let mut reply = match relay(request, &incoming, config) {
+        Ok(reply) => reply,
+        Err((error @ (RelayError::BodyOverMemory | RelayError::AnswerOverMemory), _)) => return Err(error),
+        Err((error, headers)) => {
+            let mut reply = Reply::error(&error, headers);
+            if error == RelayError::MethodNotAllowed {
+                reply.headers.push((String::from("allow"), config.allow_header()));
+            }
+            reply
+        }
+    };
+    if method == "HEAD" {
+        reply.body = None;
+    }
+    let exposed: Vec<&str> = reply.headers.iter().map(|(name, _)| name.as_str()).filter(|name| *name != "allow").collect();
+    if let Some(cors) = config.cors_headers(incoming.header("origin"), &exposed) {
+        reply.headers.extend(cors);
+    }
+    Ok(reply)
+}
+
+/// Relays `incoming` as `config` plans it; an error carries the headers the client gets with it
+/// (an upstream's `retry-after`, the relayed ones).
+fn relay(request: &IncomingRequest, incoming: &Request, config: &mut Config) -> Result<Reply, (RelayError, Headers)> {
+    let bare = |error| (error, Headers::new());
+    let send_body = match config.plan(incoming).map_err(bare)? {
+        Plan::Preflight(headers) => return Ok(Reply { status: 204, headers, body: None }),
+        Plan::Relay { body } => body,
+    };
+    let body = if send_body { read_body(request, config).map_err(bare)? } else { Vec::new() };
+    // The fields leave the job for the exchange, which may change its URL and method (redirects).
+    let fields = core::mem::take(&mut config.job.fields);
+    let paths = paths_of(&fields);
+    let rules = Rules { copy_headers: &config.response_headers, error_bodies: config.upstream_error_bodies };
+    let answered = exchange(&mut config.job, &paths, &body, &rules).map_err(bare)?;
+    let body = match answered.body {
+        Ok(Shaped::Values(values)) => Some(write_answer(&fields, &values).map_err(bare)?),
+        Ok(Shaped::Empty) => None,
+        Ok(Shaped::Raw(raw)) => {
+            // The upstream's own error body, with the status its error would have had.
+            let status = RelayError::UpstreamStatus { status: answered.status }.status();
+            return Ok(Reply { status, headers: answered.headers, body: Some(raw) });
+        }
+        Err(error) => return Err((error, answered.headers)),
+    };
+    Ok(Reply { status: answered.status, headers: answered.headers, body })
 }
 
 fn read_body(request: &IncomingRequest, config: &Config) -> Result<Vec<u8>, RelayError> {
@@ -86,16 +152,20 @@ fn broken_request() -> RelayError {
 /// Sends the answer within `deadline`. A client that hung up makes the writes fail, and one that
 /// stops reading makes them wait until the deadline; either ends the request quietly, the body
 /// left unfinished so that the host aborts the response instead of passing a short one for whole.
-fn respond(response_out: ResponseOutparam, status: u16, body: &[u8], mut deadline: Deadline) {
-    let mut length = alloc::string::String::new();
-    push_u64(&mut length, body.len() as u64);
-    let headers = [Header::new("content-type", b"application/json"), Header::new("content-length", length.as_bytes())];
+fn respond(response_out: ResponseOutparam, reply: Reply, mut deadline: Deadline) {
+    let mut length = String::new();
+    let mut headers: Vec<Header> = reply.headers.iter().map(|(name, value)| Header::new(name, value)).collect();
+    if let Some(body) = &reply.body {
+        push_u64(&mut length, body.len() as u64);
+        headers.push(Header::new("content-type", b"application/json"));
+        headers.push(Header::new("content-length", length.as_bytes()));
+    }
     let Ok(headers) = Fields::from_list(&headers) else { return };
-    let Ok(response) = OutgoingResponse::new(headers, status) else { return };
+    let Ok(response) = OutgoingResponse::new(headers, reply.status) else { return };
     let Ok(outgoing) = response.body() else { return };
     response_out.set(response);
     let written = match outgoing.write() {
-        Ok(stream) => write_all(stream, body, &mut deadline, None).is_ok(),
+        Ok(stream) => write_all(stream, reply.body.as_deref().unwrap_or(&[]), &mut deadline, None).is_ok(),
         Err(()) => false,
     };
     if written {

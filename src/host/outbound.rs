@@ -11,22 +11,99 @@ use super::abi::{
     StreamError,
 };
 use super::streams::{drain, nanoseconds, write_all, Deadline, StreamFailure};
-use crate::config::{Job, Scheme};
+use crate::config::{Job, Names, Scheme};
+use crate::gateway::{disposition, redirect_target, redirected_method, Disposition, Headers, MAX_REDIRECTS};
 use crate::error::RelayError;
 use crate::path::Path;
-use crate::relay::{check_status, upstream_headers, Projection};
+use crate::relay::{upstream_headers, BodyCollector, Projection};
 use crate::text::push_u64;
 
-/// Sends `body` to the job's upstream and returns the values found at `paths` in its answer.
-pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
-    let mut deadline = Deadline::new(job.timeout_ms, job.deadline_ms);
+/// How an upstream answer is taken: which of its headers the client gets (`retry-after` of a 429
+/// or 503 always), and whether its own JSON error bodies are relayed.
+pub struct Rules<'a> {
+    pub copy_headers: &'a Names,
+    pub error_bodies: bool,
+}
 
+/// The body of an answer the upstream gave.
+pub enum Shaped {
+    /// The values at the paths, for a 2xx.
+    Values(Vec<Option<Vec<u8>>>),
+    /// The upstream's own JSON error body (`Rules::error_bodies`; never for the command).
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    Raw(Vec<u8>),
+    /// Nothing: a 204 or a 304.
+    Empty,
+}
+
+/// An answer from the upstream: its status, the headers the client gets, and what became of its
+/// body (an error such as `upstream_status` keeps the headers: a 429's `retry-after`).
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
+pub struct Answered {
+    pub status: u16,
+    pub headers: Headers,
+    pub body: Result<Shaped, RelayError>,
+}
+
+/// The most of an upstream's error body relayed (`RELAY_UPSTREAM_ERRORS=body`).
+const MAX_ERROR_BODY: u64 = 64 * 1024;
+
+/// Sends `body` to the job's upstream, follows the redirects that stay on its origin (at most
+/// [`MAX_REDIRECTS`]; `job` ends up with the last URL and method), and takes the answer by `rules`.
+pub fn exchange(job: &mut Job, paths: &[&Path], mut body: &[u8], rules: &Rules) -> Result<Answered, RelayError> {
+    let mut deadline = Deadline::new(job.timeout_ms, job.deadline_ms);
+    let mut hops = 0;
+    loop {
+        let response = send(job, body, &mut deadline)?;
+        let status = response.status();
+        let entries = response.headers().take_entries();
+        let found = |name: &str| entries.iter().find(|entry| entry.name().eq_ignore_ascii_case(name)).map(Header::value);
+        let mut disposition = disposition(status);
+        if disposition == Disposition::Redirect {
+            let target = found("location").and_then(|location| redirect_target(&job.upstream, location));
+            match target.filter(|_| hops < MAX_REDIRECTS) {
+                Some(target) => {
+                    response.release();
+                    hops += 1;
+                    job.upstream = target;
+                    if let Some(method) = redirected_method(status, &job.method) {
+                        job.method = String::from(method);
+                        body = &[];
+                    }
+                    continue;
+                }
+                None => disposition = Disposition::Refuse,
+            }
+        }
+        let mut headers = Headers::new();
+        for entry in entries {
+            let name = entry.name().to_ascii_lowercase();
+            let keeps_retry = name == "retry-after" && matches!(status, 429 | 503);
+            if keeps_retry || rules.copy_headers.matches(name.as_bytes()) {
+                headers.push((name, entry.value().to_vec()));
+            }
+        }
+        let encoded = found("content-encoding").is_some_and(|coding| !coding.trim_ascii().eq_ignore_ascii_case(b"identity"));
+        let body = match disposition {
+            Disposition::Shape if encoded => Err(RelayError::UpstreamEncoded),
+            Disposition::Shape => project(&response, paths, job, &mut deadline).map(Shaped::Values),
+            Disposition::Empty => Ok(Shaped::Empty),
+            _ if rules.error_bodies && status >= 400 && !encoded => error_body(&response, job, &mut deadline).ok_or(RelayError::UpstreamStatus { status }),
+            _ => Err(RelayError::UpstreamStatus { status }),
+        };
+        response.release();
+        return Ok(Answered { status, headers, body });
+    }
+}
+
+/// One request to the job's upstream, up to its answer's head.
+fn send(job: &Job, body: &[u8], deadline: &mut Deadline) -> Result<IncomingResponse, RelayError> {
     let mut length = String::new();
     push_u64(&mut length, body.len() as u64);
     let mut headers = Vec::new();
     upstream_headers(job, &length, |name, value| headers.push(Header::new(name, value)));
-    let headers =
-        Fields::from_list(&headers).map_err(|()| RelayError::config("RELAY_UPSTREAM_HEADERS", "the host refuses one of these headers"))?;
+    let headers = Fields::from_list(&headers)
+        .map_err(|()| RelayError::config("RELAY_UPSTREAM_HEADERS", "the host refuses one of these headers"))?;
     let request = OutgoingRequest::new(headers);
     let upstream = &job.upstream;
     if !request.set_target(&job.method, upstream.scheme == Scheme::Https, &upstream.authority, &upstream.path_and_query) {
@@ -42,15 +119,22 @@ pub fn exchange(job: &Job, paths: &[&Path], body: &[u8]) -> Result<Vec<Option<Ve
     let outgoing_body = request.body().map_err(|()| contract_broken())?;
     let pending = abi::send(request, options).map_err(|case| map_error_case(case, job))?;
     let ready = pending.subscribe();
-    let response = upload_and_wait(outgoing_body, body, &pending, &ready, &mut deadline, job);
+    let response = upload_and_wait(outgoing_body, body, &pending, &ready, deadline, job);
     // Handed back to the host, children first, whatever the outcome, so that an instance serving
     // many requests holds none of them.
     ready.release();
     pending.release();
-    let response = response?;
-    let values = project(&response, paths, job, &mut deadline);
-    response.release();
-    values
+    response
+}
+
+/// The upstream's error body when it is JSON and at most [`MAX_ERROR_BODY`] bytes.
+fn error_body(response: &IncomingResponse, job: &Job, deadline: &mut Deadline) -> Option<Shaped> {
+    let mut collector = BodyCollector::new(MAX_ERROR_BODY);
+    let body = response.consume().ok()?;
+    let stream = body.stream().ok()?;
+    drain(body, stream, deadline, &mut collector, |failure| stream_failure(failure, job)).ok()?;
+    let bytes = collector.finish().ok()?;
+    (!bytes.is_empty()).then_some(Shaped::Raw(bytes))
 }
 
 /// Sends `body`, then waits for the answer. An upstream may answer before it has read the whole
@@ -97,7 +181,6 @@ fn upload_and_wait(
 }
 
 fn project(response: &IncomingResponse, paths: &[&Path], job: &Job, deadline: &mut Deadline) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
-    check_status(response.status())?;
     let mut projection = Projection::new(paths, job.max_response_bytes);
     let body = response.consume().map_err(|()| contract_broken())?;
     let stream = body.stream().map_err(|()| contract_broken())?;

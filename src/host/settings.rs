@@ -41,25 +41,8 @@ pub fn load() -> Result<Config, RelayError> {
             .or_else(|| environment.iter().find(|variable| variable.name() == name).map(|variable| variable.value()))
     };
     Config::read(lookup).map_err(|error| match error {
-        RelayError::Config { setting, problem } => RelayError::Config { setting: spin_variable(setting), problem },
+        // Named as the Spin variable that holds it; the string lives as long as the instance.
+        RelayError::Config { setting, problem } => RelayError::Config { setting: String::from(setting).to_ascii_lowercase().leak(), problem },
         other => other,
     })
-}
-
-/// The Spin variable that holds a setting, for error messages.
-#[cfg(any(feature = "spin", feature = "spin-via-sdk"))]
-fn spin_variable(setting: &'static str) -> &'static str {
-    match setting {
-        "RELAY_UPSTREAM_URL" => "relay_upstream_url",
-        "RELAY_FIELDS" => "relay_fields",
-        "RELAY_METHOD" => "relay_method",
-        "RELAY_TIMEOUT_MS" => "relay_timeout_ms",
-        "RELAY_DEADLINE_MS" => "relay_deadline_ms",
-        "RELAY_MAX_REQUEST_BYTES" => "relay_max_request_bytes",
-        "RELAY_MAX_RESPONSE_BYTES" => "relay_max_response_bytes",
-        "RELAY_UPSTREAM_HEADERS" => "relay_upstream_headers",
-        "RELAY_API_KEY" => "relay_api_key",
-        "RELAY_API_KEY_HEADER" => "relay_api_key_header",
-        other => other,
-    }
 }

@@ -53,6 +53,8 @@ pub enum Reply {
     HangUp,
     /// Any bytes at all, written as they are, then the connection is closed.
     Raw(Vec<u8>),
+    /// Status, extra headers and a body (sent with its content-length unless the status forbids one).
+    Headers(u16, Vec<(&'static str, String)>, Vec<u8>),
 }
 
 pub fn json(status: u16, body: &str) -> Reply {
@@ -133,6 +135,19 @@ fn serve_connection(
             Reply::Raw(bytes) => {
                 writer.write_all(&bytes)?;
                 return writer.shutdown(Shutdown::Both);
+            }
+            Reply::Headers(status, headers, body) => {
+                let mut head = format!("HTTP/1.1 {status} X\r\n");
+                for (name, value) in headers {
+                    head.push_str(&format!("{name}: {value}\r\n"));
+                }
+                if !matches!(status, 204 | 304) {
+                    head.push_str(&format!("content-length: {}\r\n", body.len()));
+                }
+                head.push_str("\r\n");
+                writer.write_all(head.as_bytes())?;
+                writer.write_all(&body)?;
+                writer.flush()?;
             }
         }
     }

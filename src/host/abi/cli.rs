@@ -32,25 +32,13 @@ pub struct Variable {
 impl Variable {
     pub fn name(&self) -> &'static str {
         // SAFETY: the host wrote the name, UTF-8, with the environment list.
-        unsafe { str_from_host(self.name, self.name_len) }
+        unsafe { super::str_from_host(super::bytes_from_host(self.name, self.name_len)) }
     }
 
     pub fn value(&self) -> &'static str {
         // SAFETY: the host wrote the value, UTF-8, with the environment list.
-        unsafe { str_from_host(self.value, self.value_len) }
+        unsafe { super::str_from_host(super::bytes_from_host(self.value, self.value_len)) }
     }
-}
-
-/// A string the host wrote into the instance's memory; the canonical ABI guarantees it is UTF-8.
-///
-/// # Safety
-/// `ptr` and `len` must come from a string the host returned, whose memory the allocator keeps.
-unsafe fn str_from_host(ptr: *const u8, len: usize) -> &'static str {
-    if len == 0 {
-        return "";
-    }
-    // SAFETY: as the caller promises; the host checked the UTF-8 when it lowered the string.
-    unsafe { core::str::from_utf8_unchecked(core::slice::from_raw_parts(ptr, len)) }
 }
 
 /// The environment variables, as the host lists them.

@@ -13,6 +13,8 @@ pub struct ResponseOutparam(i32);
 unsafe extern "C" {
     #[link_name = "[method]incoming-request.method"]
     fn incoming_request_method(request: i32, ret: *mut u8);
+    #[link_name = "[method]incoming-request.headers"]
+    fn incoming_request_headers(request: i32) -> Fields;
     #[link_name = "[method]incoming-request.path-with-query"]
     fn incoming_request_path_with_query(request: i32, ret: *mut u8);
     #[link_name = "[method]incoming-request.consume"]
@@ -45,12 +47,23 @@ impl IncomingRequest {
         IncomingRequest(handle)
     }
 
-    /// Whether the method is GET or HEAD (cases 0 and 1 of `method`, pinned by tests/abi_layout.rs).
-    pub fn is_get_or_head(&self) -> bool {
+    /// The method, spelled as the client sent it: `method`'s cases in the order of `METHODS`
+    /// (pinned by tests/abi_layout.rs), then `other(string)`.
+    pub fn method(&self) -> &'static str {
         let mut ret = ReturnArea::new();
         // SAFETY: the request is borrowed for the call; `ret` fits a `method`.
         unsafe { incoming_request_method(self.0, ret.ptr()) };
-        ret.byte(0) <= 1
+        match super::METHODS.get(usize::from(ret.byte(0))) {
+            Some(known) => known,
+            // SAFETY: the canonical ABI lowered a string, UTF-8, at offset 4.
+            None => unsafe { super::str_from_host(ret.list::<u8>(4)) },
+        }
+    }
+
+    /// The request's headers (a child of the request, released before it).
+    pub fn headers(&self) -> Fields {
+        // SAFETY: the request is borrowed for the call; the fields it returns are ours.
+        unsafe { incoming_request_headers(self.0) }
     }
 
     pub fn path_with_query(&self) -> &'static [u8] {

@@ -93,6 +93,10 @@ unsafe extern "C" {
 unsafe extern "C" {
     #[link_name = "[static]fields.from-list"]
     fn fields_from_list(entries: *const Header, len: usize, ret: *mut u8);
+    #[link_name = "[method]fields.entries"]
+    fn fields_entries(fields: i32, ret: *mut u8);
+    #[link_name = "[resource-drop]fields"]
+    fn fields_drop(fields: Fields);
     #[link_name = "[method]incoming-body.stream"]
     fn incoming_body_stream(body: i32, ret: *mut u8);
     #[link_name = "[resource-drop]incoming-body"]
@@ -162,7 +166,6 @@ impl ReturnArea {
     }
 
     /// A `list<T>` at `offset` that the host allocated, as a slice that lives with the instance.
-    #[cfg(feature = "http")]
     pub(super) fn list<T>(&self, offset: usize) -> &'static [T] {
         let (ptr, len) = (self.word(offset) as usize as *const T, self.word(offset + 4) as usize);
         if len == 0 {
@@ -308,6 +311,20 @@ impl<'a> Header<'a> {
     }
 }
 
+impl<'a> Header<'a> {
+    /// The name of an entry the host listed (`fields.entries`).
+    pub fn name(&self) -> &'a str {
+        // SAFETY: the host wrote the name, UTF-8, with the list, which lives with the request.
+        unsafe { str_from_host(bytes_from_host(self.name, self.name_len)) }
+    }
+
+    /// The value of an entry the host listed (`fields.entries`).
+    pub fn value(&self) -> &'a [u8] {
+        // SAFETY: the host wrote the value with the list, which lives with the request.
+        unsafe { bytes_from_host(self.value, self.value_len) }
+    }
+}
+
 impl Fields {
     /// `fields.from-list`: fails when the host refuses a name or a value (or forbids the header).
     pub fn from_list(headers: &[Header]) -> Result<Fields, ()> {
@@ -316,6 +333,39 @@ impl Fields {
         unsafe { fields_from_list(headers.as_ptr(), headers.len(), ret.ptr()) };
         ret.handle().map(Fields)
     }
+
+    /// Every entry, then the fields handed back (they are a child of a request or a response):
+    /// the list itself lives as long as the request.
+    pub fn take_entries(self) -> &'static [Header<'static>] {
+        let mut ret = ReturnArea::new();
+        // SAFETY: the fields are borrowed for the call; `ret` fits a `list<tuple<string, list<u8>>>`,
+        // whose elements are laid out as `Header` is.
+        unsafe { fields_entries(self.0, ret.ptr()) };
+        // SAFETY: the fields are ours, and this consumes them; the list is a copy.
+        unsafe { fields_drop(self) };
+        ret.list(0)
+    }
+}
+
+/// Bytes the host wrote into the instance's memory.
+///
+/// # Safety
+/// `ptr` and `len` must come from a list the host returned, whose memory the allocator keeps.
+pub(super) unsafe fn bytes_from_host(ptr: *const u8, len: usize) -> &'static [u8] {
+    if len == 0 {
+        return &[];
+    }
+    // SAFETY: as the caller promises.
+    unsafe { core::slice::from_raw_parts(ptr, len) }
+}
+
+/// A string the host wrote into the instance's memory.
+///
+/// # Safety
+/// `bytes` must be a string the host lowered: the canonical ABI has it checked to be UTF-8.
+pub(super) unsafe fn str_from_host(bytes: &'static [u8]) -> &'static str {
+    // SAFETY: as the caller promises.
+    unsafe { core::str::from_utf8_unchecked(bytes) }
 }
 
 impl IncomingBody {

@@ -60,6 +60,8 @@ unsafe extern "C" {
     fn future_incoming_response_get(future: i32, ret: *mut u8);
     #[link_name = "[method]incoming-response.status"]
     fn incoming_response_status(response: i32) -> i32;
+    #[link_name = "[method]incoming-response.headers"]
+    fn incoming_response_headers(response: i32) -> Fields;
     #[link_name = "[method]incoming-response.consume"]
     fn incoming_response_consume(response: i32, ret: *mut u8);
     #[link_name = "[resource-drop]future-incoming-response"]
@@ -77,7 +79,7 @@ unsafe extern "C" {
 }
 
 /// The cases of WIT's `method`, in order; any other method goes as `other(text)`.
-const METHODS: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
+pub(super) const METHODS: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
 
 impl OutgoingRequest {
     pub fn new(headers: Fields) -> OutgoingRequest {
@@ -178,6 +180,12 @@ impl IncomingResponse {
     pub fn status(&self) -> u16 {
         // SAFETY: the response is borrowed for the call.
         unsafe { incoming_response_status(self.0) as u16 }
+    }
+
+    /// The response's headers (a child of the response, released before it).
+    pub fn headers(&self) -> Fields {
+        // SAFETY: the response is borrowed for the call; the fields it returns are ours.
+        unsafe { incoming_response_headers(self.0) }
     }
 
     pub fn consume(&self) -> Result<IncomingBody, ()> {

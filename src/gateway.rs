@@ -1,0 +1,381 @@
+//! What a gateway decides about a client's request and the upstream's answer, apart from the I/O:
+//! whether the request is answered here (404, 405, a CORS preflight) or relayed, and then with
+//! which method, URL, headers and body; what becomes of each upstream status; which redirects are
+//! followed; which headers go back, CORS's included.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::config::{Config, Scheme, Upstream};
+use crate::error::RelayError;
+use crate::route::query_params;
+use crate::template::append_query;
+
+/// Header names (in lower case) and values.
+pub type Headers = Vec<(String, Vec<u8>)>;
+
+/// The client's request as the host hands it over: header names in lower case.
+pub struct Request<'a> {
+    pub method: &'a str,
+    pub target: &'a [u8],
+    pub headers: &'a [(&'a str, &'a [u8])],
+}
+
+impl Request<'_> {
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers.iter().find(|(known, _)| *known == name).map(|(_, value)| *value)
+    }
+}
+
+/// What to do with a request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Plan {
+    /// A CORS preflight: the relay answers 204 with these headers; the upstream never sees it.
+    Preflight(Headers),
+    /// Relay it: `config.job` now holds this request's method, path and headers; `body` says
+    /// whether the client's body goes along.
+    Relay { body: bool },
+}
+
+/// Methods whose requests carry no body to forward.
+pub fn is_bodiless(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
+}
+
+impl Config {
+    fn allows(&self, method: &str) -> bool {
+        let listed = |method: &str| self.allowed_methods.iter().any(|allowed| allowed == method);
+        listed(method) || (method == "HEAD" && listed("GET"))
+    }
+
+    /// The methods a client may use, for `allow` and `access-control-allow-methods`.
+    pub fn allow_header(&self) -> Vec<u8> {
+        let mut methods: Vec<&str> = self.allowed_methods.iter().map(String::as_str).collect();
+        if self.allows("HEAD") && !methods.contains(&"HEAD") {
+            methods.push("HEAD");
+        }
+        if self.cors_origins.is_some() && !methods.contains(&"OPTIONS") {
+            methods.push("OPTIONS");
+        }
+        methods.join(", ").into_bytes()
+    }
+
+    /// Decides what to do with `request`, completing `self.job` for the upstream when it is to be
+    /// relayed. Outside the route: 404; a method not allowed: 405 (a CORS preflight is answered
+    /// whatever the methods, since it asks about another one).
+    pub fn plan(&mut self, request: &Request) -> Result<Plan, RelayError> {
+        let params = match &self.route {
+            Some(route) => route.matches(request.target).ok_or(RelayError::NotFound)?,
+            None => Vec::new(),
+        };
+        if request.method == "OPTIONS" && request.header("access-control-request-method").is_some() {
+            if let Some(mut headers) = self.cors_headers(request.header("origin"), &[]) {
+                headers.push((String::from("access-control-allow-methods"), self.allow_header()));
+                let mut allowed = Vec::from(&b"content-type"[..]);
+                for name in &self.forward_headers.0 {
+                    allowed.extend_from_slice(b", ");
+                    allowed.extend_from_slice(name.as_bytes());
+                }
+                headers.push((String::from("access-control-allow-headers"), allowed));
+                headers.push((String::from("access-control-max-age"), Vec::from(&b"600"[..])));
+                return Ok(Plan::Preflight(headers));
+            }
+            if self.cors_origins.is_some() {
+                return Ok(Plan::Preflight(Vec::new()));
+            }
+        }
+        if !self.allows(request.method) {
+            return Err(RelayError::MethodNotAllowed);
+        }
+        let query = query_params(request.target);
+        let mut path = self.url.render(&params, &query)?;
+        for (name, value) in &query {
+            if self.forward_query.matches(name) {
+                append_query(&mut path, name, value);
+            }
+        }
+        if let Some((name, key)) = &self.api_key_query {
+            append_query(&mut path, name.as_bytes(), key);
+        }
+        let job = &mut self.job;
+        job.upstream.path_and_query = path;
+        // HEAD is answered like GET, without the body (the host drops it).
+        let client_method = if request.method == "HEAD" { "GET" } else { request.method };
+        job.method = String::from(self.forced_method.as_deref().unwrap_or(client_method));
+        for (name, value) in request.headers {
+            // A configured header wins over the client's of the same name.
+            if self.forward_headers.matches(name.as_bytes()) && !job.headers.iter().any(|(known, _)| known == name) {
+                job.headers.push((String::from(*name), value.to_vec()));
+            }
+        }
+        Ok(Plan::Relay { body: !is_bodiless(request.method) && !is_bodiless(&job.method) })
+    }
+
+    /// The CORS headers of an answer to a request from `origin`, when that origin is allowed:
+    /// `access-control-allow-origin` (`*`, or the origin itself), `vary: origin`, and the relayed
+    /// response headers the page may read. `None` for no CORS configured, no origin, or another.
+    pub fn cors_headers(&self, origin: Option<&[u8]>, exposed: &[&str]) -> Option<Headers> {
+        let (origins, origin) = (self.cors_origins.as_ref()?, origin?);
+        if !origins.matches(origin) {
+            return None;
+        }
+        let any = origins.0.iter().any(|known| known == "*");
+        let mut headers = alloc::vec![
+            (String::from("access-control-allow-origin"), if any { Vec::from(&b"*"[..]) } else { origin.to_vec() }),
+            (String::from("vary"), Vec::from(&b"origin"[..])),
+        ];
+        if !exposed.is_empty() {
+            headers.push((String::from("access-control-expose-headers"), exposed.join(", ").into_bytes()));
+        }
+        Some(headers)
+    }
+}
+
+/// What becomes of an upstream answer, by its status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disposition {
+    /// 2xx but 204: its body is shaped, and the client gets the same status.
+    Shape,
+    /// 204 and 304: the same status, no body.
+    Empty,
+    /// 301, 302, 303, 307, 308: followed when it stays on the origin.
+    Redirect,
+    /// Anything else: an `upstream_status` error (4xx keeps its status, the rest is 502).
+    Refuse,
+}
+
+pub fn disposition(status: u16) -> Disposition {
+    match status {
+        204 | 304 => Disposition::Empty,
+        200..=299 => Disposition::Shape,
+        301 | 302 | 303 | 307 | 308 => Disposition::Redirect,
+        _ => Disposition::Refuse,
+    }
+}
+
+/// The most redirects followed for one request.
+pub const MAX_REDIRECTS: usize = 3;
+
+/// Where a redirect from `current` to `location` goes, when it may be followed: to the same origin
+/// (scheme and authority), or from `http` to `https` on the same host. `location` may be absolute
+/// (`https://h/x`), protocol-relative (`//h/x`), absolute-path (`/x`) or relative (`x`, `../x`).
+pub fn redirect_target(current: &Upstream, location: &[u8]) -> Option<Upstream> {
+    let location = core::str::from_utf8(location).ok()?.trim_ascii();
+    let scheme = if current.scheme == Scheme::Https { "https:" } else { "http:" };
+    let target = if location.contains("://") {
+        Upstream::parse(location).ok()?
+    } else if location.starts_with("//") {
+        Upstream::parse(&(String::from(scheme) + location)).ok()?
+    } else {
+        // A reference on the same origin, resolved against the current path (RFC 3986 5.2).
+        let path = current.path_and_query.split('?').next().unwrap_or("/");
+        let joined = if location.starts_with('/') {
+            String::from(location)
+        } else if location.starts_with('?') {
+            String::from(path) + location
+        } else {
+            String::from(path.rsplit_once('/').map_or("", |(directory, _)| directory)) + "/" + location
+        };
+        Upstream::parse(&(String::from(scheme) + "//" + &current.authority + &joined)).ok()?
+    };
+    let same_origin = target.scheme == current.scheme && target.authority.eq_ignore_ascii_case(&current.authority);
+    let upgraded = current.scheme == Scheme::Http
+        && target.scheme == Scheme::Https
+        && host_of(&target.authority).eq_ignore_ascii_case(host_of(&current.authority));
+    (same_origin || upgraded).then_some(Upstream { path_and_query: remove_dot_segments(&target.path_and_query), ..target })
+}
+
+/// The host of an authority, without its port.
+fn host_of(authority: &str) -> &str {
+    match authority.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => host,
+        _ => authority,
+    }
+}
+
+/// RFC 3986 5.2.4 on a path (its query kept): `/a/./b/../c` is `/a/c`.
+fn remove_dot_segments(path_and_query: &str) -> String {
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (path_and_query, None),
+    };
+    let mut out: Vec<&str> = Vec::new();
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    for (at, segment) in segments.iter().enumerate() {
+        let last = at + 1 == segments.len();
+        match *segment {
+            "." | ".." => {
+                if *segment == ".." {
+                    out.pop();
+                }
+                if last {
+                    out.push("");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    let mut result = String::new();
+    for segment in &out {
+        result.push('/');
+        result.push_str(segment);
+    }
+    if result.is_empty() {
+        result.push('/');
+    }
+    if let Some(query) = query {
+        result.push('?');
+        result.push_str(query);
+    }
+    result
+}
+
+/// The method and whether the body goes along after a redirect of `status`: 303 turns any method
+/// but HEAD into a bodiless GET, and 301 and 302 turn a POST into one (as browsers and the Fetch
+/// standard do); 307 and 308 keep both.
+pub fn redirected_method(status: u16, method: &str) -> Option<&'static str> {
+    match status {
+        303 if method != "HEAD" => Some("GET"),
+        301 | 302 if method == "POST" => Some("GET"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn config(pairs: &[(&str, &str)]) -> Config {
+        let mut env: Vec<(String, String)> =
+            vec![("RELAY_UPSTREAM_URL".into(), "http://up.example/api".into()), ("RELAY_FIELDS".into(), "a".into())];
+        env.retain(|(name, _)| !pairs.iter().any(|(set, _)| set == name));
+        env.extend(pairs.iter().map(|(k, v)| (String::from(*k), String::from(*v))));
+        Config::from_env(&env).unwrap()
+    }
+
+    fn plan(config: &mut Config, method: &str, target: &str, headers: &[(&str, &str)]) -> Result<Plan, RelayError> {
+        let headers: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
+        config.plan(&Request { method, target: target.as_bytes(), headers: &headers })
+    }
+
+    #[test]
+    fn the_clients_method_goes_upstream_when_allowed() {
+        let mut relay = config(&[]);
+        assert_eq!(plan(&mut relay, "POST", "/x", &[]), Ok(Plan::Relay { body: true }));
+        assert_eq!((relay.job.method.as_str(), relay.job.upstream.path_and_query.as_str()), ("POST", "/api"));
+        assert_eq!(plan(&mut relay, "GET", "/x", &[]), Ok(Plan::Relay { body: false }));
+        assert_eq!(relay.job.method, "GET");
+        assert_eq!(plan(&mut relay, "HEAD", "/x", &[]), Ok(Plan::Relay { body: false }));
+        assert_eq!(relay.job.method, "GET", "HEAD is answered like GET");
+        for refused in ["DELETE", "PUT", "OPTIONS", "get"] {
+            assert_eq!(plan(&mut relay, refused, "/x", &[]), Err(RelayError::MethodNotAllowed), "{refused}");
+        }
+        assert_eq!(relay.allow_header(), b"GET, POST, HEAD");
+        let mut forced = config(&[("RELAY_METHOD", "PUT"), ("RELAY_ALLOWED_METHODS", "GET,DELETE")]);
+        assert_eq!(plan(&mut forced, "DELETE", "/x", &[]), Ok(Plan::Relay { body: true }));
+        assert_eq!(forced.job.method, "PUT");
+        assert_eq!(plan(&mut forced, "GET", "/x", &[]), Ok(Plan::Relay { body: false }), "a GET's body is not forwarded");
+        assert_eq!(plan(&mut forced, "POST", "/x", &[]), Err(RelayError::MethodNotAllowed));
+    }
+
+    #[test]
+    fn routes_and_templates_build_the_upstream_path() {
+        let mut relay = config(&[
+            ("RELAY_ROUTE", "/users/{id}"),
+            ("RELAY_UPSTREAM_URL", "https://api.example.com/v2/users/{id}?fields=all"),
+            ("RELAY_FORWARD_QUERY", "lang"),
+            ("RELAY_API_KEY_QUERY", "api_key"),
+            ("RELAY_API_KEY", "k&1"),
+        ]);
+        assert_eq!(plan(&mut relay, "GET", "/users/7?lang=nb&x=1&lang=en", &[]), Ok(Plan::Relay { body: false }));
+        assert_eq!(relay.job.upstream.path_and_query, "/v2/users/7?fields=all&lang=nb&lang=en&api_key=k%261");
+        assert_eq!(plan(&mut relay, "GET", "/users", &[]), Err(RelayError::NotFound));
+        assert_eq!(plan(&mut relay, "GET", "/users/%2e%2e", &[]), Err(RelayError::NotFound));
+        let mut all = config(&[("RELAY_FORWARD_QUERY", "*"), ("RELAY_UPSTREAM_URL", "http://h/f?q={query.city}")]);
+        assert_eq!(plan(&mut all, "GET", "/?city=Oslo&units=metric", &[]), Ok(Plan::Relay { body: false }));
+        assert_eq!(all.job.upstream.path_and_query, "/f?q=Oslo&city=Oslo&units=metric");
+        assert_eq!(plan(&mut all, "GET", "/?units=metric", &[]), Err(RelayError::MissingParameter { name: "city".into() }));
+    }
+
+    #[test]
+    fn only_listed_client_headers_are_forwarded_and_configured_ones_win() {
+        let mut relay = config(&[("RELAY_FORWARD_HEADERS", "authorization,if-none-match"), ("RELAY_UPSTREAM_HEADERS", "if-none-match=mine")]);
+        let headers = [("authorization", "Bearer c"), ("cookie", "s=1"), ("if-none-match", "\"v1\""), ("accept-language", "nb")];
+        assert_eq!(plan(&mut relay, "GET", "/", &headers), Ok(Plan::Relay { body: false }));
+        assert_eq!(relay.job.headers, vec![("if-none-match".into(), b"mine".to_vec()), ("authorization".into(), b"Bearer c".to_vec())]);
+    }
+
+    #[test]
+    fn cors_preflights_are_answered_here() {
+        let mut relay = config(&[("RELAY_CORS_ORIGINS", "https://app.example"), ("RELAY_FORWARD_HEADERS", "authorization")]);
+        let preflight = [("origin", "https://app.example"), ("access-control-request-method", "POST")];
+        let Ok(Plan::Preflight(headers)) = plan(&mut relay, "OPTIONS", "/", &preflight) else { panic!("not a preflight") };
+        let text: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), core::str::from_utf8(v).unwrap())).collect();
+        assert_eq!(
+            text,
+            [
+                ("access-control-allow-origin", "https://app.example"),
+                ("vary", "origin"),
+                ("access-control-allow-methods", "GET, POST, HEAD, OPTIONS"),
+                ("access-control-allow-headers", "content-type, authorization"),
+                ("access-control-max-age", "600"),
+            ]
+        );
+        let other = [("origin", "https://evil.example"), ("access-control-request-method", "POST")];
+        assert_eq!(plan(&mut relay, "OPTIONS", "/", &other), Ok(Plan::Preflight(vec![])));
+        assert_eq!(plan(&mut relay, "OPTIONS", "/", &[]), Err(RelayError::MethodNotAllowed), "not a preflight");
+        assert_eq!(relay.cors_headers(Some(b"https://evil.example"), &[]), None);
+        assert_eq!(relay.cors_headers(None, &[]), None);
+        let exposed = relay.cors_headers(Some(b"https://app.example"), &["etag", "x-ratelimit-remaining"]).unwrap();
+        assert_eq!(exposed[2], ("access-control-expose-headers".into(), b"etag, x-ratelimit-remaining".to_vec()));
+        let any = config(&[("RELAY_CORS_ORIGINS", "*")]);
+        assert_eq!(any.cors_headers(Some(b"http://x"), &[]).unwrap()[0].1, b"*");
+        assert_eq!(config(&[]).cors_headers(Some(b"http://x"), &[]), None);
+    }
+
+    #[test]
+    fn statuses_are_sorted() {
+        let cases = [(200, Disposition::Shape), (201, Disposition::Shape), (204, Disposition::Empty), (304, Disposition::Empty)];
+        for (status, expected) in cases {
+            assert_eq!(disposition(status), expected);
+        }
+        for status in [301, 302, 303, 307, 308] {
+            assert_eq!(disposition(status), Disposition::Redirect);
+        }
+        for status in [100, 300, 305, 400, 404, 429, 500, 503] {
+            assert_eq!(disposition(status), Disposition::Refuse);
+        }
+    }
+
+    #[test]
+    fn redirects_stay_on_the_origin() {
+        let current = Upstream::parse("http://api.example:8080/v1/users/7?x=1").unwrap();
+        let go = |location: &str| redirect_target(&current, location.as_bytes()).map(|u| (u.scheme, u.authority, u.path_and_query));
+        let here = |path: &str| Some((Scheme::Http, String::from("api.example:8080"), String::from(path)));
+        assert_eq!(go("/v2/users/7"), here("/v2/users/7"));
+        assert_eq!(go("8"), here("/v1/users/8"));
+        assert_eq!(go("../groups/1?y=2"), here("/v1/groups/1?y=2"));
+        assert_eq!(go("?page=2"), here("/v1/users/7?page=2"));
+        assert_eq!(go("http://api.example:8080/a/./b/../c"), here("/a/c"));
+        assert_eq!(go("http://API.example:8080/"), Some((Scheme::Http, String::from("API.example:8080"), String::from("/"))));
+        assert_eq!(go("//api.example:8080/z"), here("/z"));
+        assert_eq!(go("https://api.example/secure"), Some((Scheme::Https, String::from("api.example"), String::from("/secure"))));
+        for elsewhere in ["http://evil.example/", "http://api.example:9090/", "//evil.example/x", "https://evil.example/", "ftp://api.example/"] {
+            assert_eq!(go(elsewhere), None, "{elsewhere}");
+        }
+        let secure = Upstream::parse("https://h/a").unwrap();
+        assert_eq!(redirect_target(&secure, b"http://h/a"), None, "never from https down to http");
+    }
+
+    #[test]
+    fn redirects_change_the_method_as_browsers_do() {
+        assert_eq!(redirected_method(303, "POST"), Some("GET"));
+        assert_eq!(redirected_method(303, "DELETE"), Some("GET"));
+        assert_eq!(redirected_method(303, "HEAD"), None);
+        assert_eq!(redirected_method(302, "POST"), Some("GET"));
+        assert_eq!(redirected_method(301, "PUT"), None);
+        assert_eq!(redirected_method(307, "POST"), None);
+        assert_eq!(redirected_method(308, "POST"), None);
+    }
+}
