@@ -9,9 +9,9 @@ use alloc::vec::Vec;
 
 use crate::error::RelayError;
 use crate::field::{self, Field};
+use crate::json::hex_value;
 use crate::route::Route;
 use crate::template::UrlTemplate;
-use crate::json::hex_value;
 use crate::text::{self, parse_u64};
 
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
@@ -89,7 +89,7 @@ pub struct Config {
     /// `RELAY_API_KEY` as this query parameter instead of a header (`RELAY_API_KEY_QUERY`).
     pub api_key_query: Option<(String, Vec<u8>)>,
     /// The methods a client may use (`RELAY_ALLOWED_METHODS`, default GET and POST; HEAD with GET).
-    pub allowed_methods: Vec<String>,
+    pub allowed_methods: Names,
     /// The one method the upstream gets, whatever the client's (`RELAY_METHOD`).
     pub forced_method: Option<String>,
     /// Relay the upstream's own JSON error body (`RELAY_UPSTREAM_ERRORS=body`).
@@ -101,18 +101,37 @@ pub struct Config {
 }
 
 /// A list of names, each matched exactly or, when it ends with `*`, as a prefix (`*` alone: all).
+/// Kept as its text, the entries trimmed and joined by commas: the component is smaller for it
+/// than for a vector of strings.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Names(pub Vec<String>);
+pub struct Names(pub String);
 
 impl Names {
     /// Parses a comma-separated list; `lower` puts every name in lower case (header names).
     pub fn parse(list: &str, lower: bool) -> Names {
-        let names = text::split(list, b',').map(str::trim_ascii).filter(|name| !name.is_empty());
-        Names(names.map(|name| if lower { name.to_ascii_lowercase() } else { String::from(name) }).collect())
+        let mut names = String::new();
+        for name in text::split(list, b',').map(str::trim_ascii).filter(|name| !name.is_empty()) {
+            if !names.is_empty() {
+                names.push(',');
+            }
+            names.push_str(name);
+        }
+        if lower {
+            names.make_ascii_lowercase();
+        }
+        Names(names)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        text::split(&self.0, b',').filter(|name| !name.is_empty())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     pub fn matches(&self, name: &[u8]) -> bool {
-        self.0.iter().any(|known| match known.strip_suffix('*') {
+        self.iter().any(|known| match known.strip_suffix('*') {
             Some(prefix) => name.starts_with(prefix.as_bytes()),
             None => known.as_bytes() == name,
         })
@@ -164,16 +183,10 @@ impl Config {
         if let Some(text) = get("RELAY_METHOD") {
             self.forced_method = Some(parse_method(text).map_err(problem)?);
         }
-        self.allowed_methods = match get("RELAY_ALLOWED_METHODS") {
-            None => alloc::vec![String::from("GET"), String::from("POST")],
-            Some(text) => {
-                let methods = Names::parse(text, false).0;
-                if methods.is_empty() || !methods.iter().all(|method| is_token(method)) {
-                    return Err(problem("must be a list of HTTP methods"));
-                }
-                methods
-            }
-        };
+        self.allowed_methods = Names::parse(get("RELAY_ALLOWED_METHODS").unwrap_or("GET,POST"), false);
+        if self.allowed_methods.is_empty() || !self.allowed_methods.iter().all(is_token) || self.allowed_methods.0.contains('*') {
+            return Err(problem("must be a list of HTTP methods"));
+        }
         if let Some(text) = get("RELAY_UPSTREAM_HEADERS") {
             job.headers = parse_header_list(text)?;
         }
@@ -182,9 +195,9 @@ impl Config {
         }
         if let Some(text) = get("RELAY_FORWARD_HEADERS") {
             let names = Names::parse(text, true);
-            for name in &names.0 {
+            for name in names.iter() {
                 check_header_name(name).map_err(problem)?;
-                if HOP_BY_HOP.contains(&name.as_str()) {
+                if HOP_BY_HOP.contains(&name) {
                     return Err(problem("names a hop-by-hop header, which is the connection's own"));
                 }
             }
@@ -203,7 +216,10 @@ impl Config {
         }
         if let Some(text) = get("RELAY_CORS_ORIGINS") {
             let origins = Names::parse(text, false);
-            if origins.0.is_empty() || origins.0.iter().any(|origin| origin != "*" && (origin.contains('*') || !origin.contains("://"))) {
+            let is_origin = |origin: &str| {
+                text::split_once(origin, b':').is_some_and(|(_, rest)| rest.starts_with("//")) && !origin.bytes().any(|b| b == b'*')
+            };
+            if origins.is_empty() || !origins.iter().all(|origin| origin == "*" || is_origin(origin)) {
                 return Err(problem("must be * or a list of origins (scheme://host[:port])"));
             }
             self.cors_origins = Some(origins);
@@ -264,9 +280,7 @@ impl Upstream {
         let (scheme, rest) = match text::split_once(url, b':') {
             Some((name, rest)) if name.eq_ignore_ascii_case("https") => (Scheme::Https, rest),
             Some((name, rest)) if name.eq_ignore_ascii_case("http") => (Scheme::Http, rest),
-            _ if text::split_before(url, |b| b == b'/').map_or(url, |(before, _)| before).contains('{') => {
-                return Err(PLACEHOLDER_IN_HOST)
-            }
+            _ if text::split_before(url, |b| b == b'/').map_or(url, |(before, _)| before).contains('{') => return Err(PLACEHOLDER_IN_HOST),
             _ => return Err("must start with http:// or https://"),
         };
         let rest = text::strip_ascii_prefix(rest, b'/')
@@ -437,9 +451,9 @@ mod tests {
         let config = Config::from_env(&minimal()).unwrap();
         assert_eq!((config.job.upstream.scheme, config.job.upstream.authority.as_str()), (Scheme::Http, "127.0.0.1:8080"));
         assert_eq!(config.url.render(&vec![], &[]).unwrap(), "/api?x=1");
-        assert_eq!((config.forced_method, config.allowed_methods), (None, vec![String::from("GET"), String::from("POST")]));
+        assert_eq!((config.forced_method, config.allowed_methods), (None, Names("GET,POST".into())));
         assert_eq!((config.route, config.cors_origins, config.api_key_query), (None, None, None));
-        assert!(!config.upstream_error_bodies && config.forward_query.0.is_empty() && config.forward_headers.0.is_empty());
+        assert!(!config.upstream_error_bodies && config.forward_query.is_empty() && config.forward_headers.is_empty());
         assert_eq!(config.job.timeout_ms, 10_000);
         assert_eq!(config.job.max_response_bytes, 8_388_608);
         assert_eq!(config.max_request_bytes, 1_048_576);
@@ -563,13 +577,13 @@ mod tests {
         ]));
         let config = Config::from_env(&vars).unwrap();
         assert_eq!(config.route, Some(Route::parse("/users/{id}").unwrap()));
-        assert_eq!(config.forward_query, Names(vec!["lang".into(), "page".into()]));
-        assert_eq!(config.forward_headers, Names(vec!["authorization".into(), "accept-language".into()]));
-        assert_eq!(config.allowed_methods, ["GET", "DELETE"]);
+        assert_eq!(config.forward_query, Names("lang,page".into()));
+        assert_eq!(config.forward_headers, Names("authorization,accept-language".into()));
+        assert_eq!(config.allowed_methods, Names("GET,DELETE".into()));
         assert!(config.upstream_error_bodies);
         assert!(config.response_headers.matches(b"x-ratelimit-remaining") && !config.response_headers.matches(b"x-other"));
         assert!(config.response_headers.matches(b"cache-control") && !config.response_headers.matches(b"cache-control-x"));
-        assert_eq!(config.cors_origins, Some(Names(vec!["https://app.example.com".into(), "http://localhost:3000".into()])));
+        assert_eq!(config.cors_origins, Some(Names("https://app.example.com,http://localhost:3000".into())));
         assert_eq!(config.api_key_query, Some(("appid".into(), b"k1".to_vec())));
         assert!(config.job.headers.is_empty(), "the key goes in the query only");
 

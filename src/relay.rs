@@ -28,7 +28,6 @@ pub fn upstream_headers<'a>(job: &'a Job, length: &'a str, mut emit: impl FnMut(
     }
 }
 
-
 /// Where a stream's bytes go: the reader asks how much the next read may bring, then hands it over.
 pub trait Sink {
     /// The most bytes the next read may bring.

@@ -14,18 +14,11 @@ use alloc::vec::Vec;
 use crate::json::hex_value;
 use crate::text;
 
-/// One segment of a pattern.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Piece {
-    Literal(Vec<u8>),
-    One(String),
-    Rest(String),
-}
-
-/// A parsed `RELAY_ROUTE`.
+/// A parsed `RELAY_ROUTE`: its text, checked, matched segment by segment when a request comes
+/// (kept as text, not as a list of pieces: the component is smaller for it).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Route {
-    pieces: Vec<Piece>,
+    pattern: String,
 }
 
 /// What a placeholder captured: one decoded segment, or the decoded segments of the rest.
@@ -36,81 +29,82 @@ pub enum Value {
 }
 
 /// The placeholders' names and values, in the pattern's order.
-pub type Params = Vec<(String, Value)>;
+pub type Params<'r> = Vec<(&'r str, Value)>;
+
+/// A segment of a pattern: a placeholder's name and whether it takes the rest, or a literal.
+fn placeholder(segment: &str) -> Option<(&str, bool)> {
+    let inner = text::strip_ascii_prefix(segment, b'{')?;
+    let inner = inner.strip_suffix('}')?;
+    Some(match inner.strip_suffix('*') {
+        Some(name) => (name, true),
+        None => (inner, false),
+    })
+}
 
 impl Route {
     /// Parses a pattern: `/users/{id}`, `/v1/{rest*}`, `/weather`.
     pub fn parse(pattern: &str) -> Result<Route, &'static str> {
         let pattern = pattern.trim_ascii();
         let rest = text::strip_ascii_prefix(pattern, b'/').ok_or("must start with /")?;
-        let mut pieces = Vec::new();
-        if rest.is_empty() {
-            return Ok(Route { pieces });
-        }
-        for segment in text::split(rest, b'/') {
-            if pieces.last().is_some_and(|piece| matches!(piece, Piece::Rest(_))) {
+        let route = Route { pattern: String::from(rest) };
+        let mut after_rest = false;
+        for segment in route.segments() {
+            if after_rest {
                 return Err("has a segment after a {name*}");
             }
-            let piece = match segment.strip_prefix('{').and_then(|inner| inner.strip_suffix('}')) {
-                Some(inner) => match inner.strip_suffix('*') {
-                    Some(name) => Piece::Rest(placeholder_name(name)?),
-                    None => Piece::One(placeholder_name(inner)?),
-                },
-                None if segment.is_empty() => return Err("has an empty segment"),
-                None if segment.contains(['{', '}']) => return Err("has a { or } that is not a whole {name} segment"),
-                None => Piece::Literal(percent_decode(segment.as_bytes())),
-            };
-            if let Piece::One(name) | Piece::Rest(name) = &piece {
-                if pieces.iter().any(|known| matches!(known, Piece::One(other) | Piece::Rest(other) if other == name)) {
-                    return Err("names a placeholder twice");
+            match placeholder(segment) {
+                Some((name, is_rest)) => {
+                    check_name(name)?;
+                    if route.names().filter(|(known, _)| *known == name).count() > 1 {
+                        return Err("names a placeholder twice");
+                    }
+                    after_rest = is_rest;
                 }
+                None if segment.is_empty() => return Err("has an empty segment"),
+                None if segment.bytes().any(|b| b == b'{' || b == b'}') => return Err("has a { or } that is not a whole {name} segment"),
+                None => {}
             }
-            pieces.push(piece);
         }
-        Ok(Route { pieces })
+        Ok(route)
     }
 
-    /// The names of the placeholders.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.pieces.iter().filter_map(|piece| match piece {
-            Piece::One(name) | Piece::Rest(name) => Some(name.as_str()),
-            Piece::Literal(_) => None,
-        })
+    fn segments(&self) -> impl Iterator<Item = &str> {
+        text::split(&self.pattern, b'/').filter(|_| !self.pattern.is_empty())
     }
 
-    /// Whether `name` is a `{name*}` placeholder.
-    pub fn is_rest(&self, name: &str) -> bool {
-        self.pieces.iter().any(|piece| matches!(piece, Piece::Rest(rest) if rest == name))
+    /// The placeholders, by name, each with whether it takes the rest of the path.
+    pub fn names(&self) -> impl Iterator<Item = (&str, bool)> {
+        self.segments().filter_map(placeholder)
     }
 
     /// Matches the path of a request target (`/users/7?x=1`: the query is ignored); the captured
     /// values, or `None` when the path is outside the pattern.
-    pub fn matches(&self, target: &[u8]) -> Option<Params> {
+    pub fn matches(&self, target: &[u8]) -> Option<Params<'_>> {
         let path = target.split(|&b| b == b'?').next().unwrap_or(&[]);
         let segments: Vec<Vec<u8>> = path.strip_prefix(b"/")?.split(|&b| b == b'/').map(percent_decode).collect();
         // A decoded segment may hold a `/` (from `%2F`), which goes upstream encoded again; but
-        // one that would climb (`..%2F`, `..\`) where an upstream decodes it first is refused.
+        // one that would climb (`..%2F`, `..\\`) where an upstream decodes it first is refused.
         let climbs = |segment: &Vec<u8>| segment.split(|&b| b == b'/' || b == b'\\').any(|part| part == b"." || part == b"..");
         if segments.iter().any(|segment| segment.is_empty() || climbs(segment)) {
             // `/` alone is the one path with an empty segment that a pattern (`/`) may match.
-            return (self.pieces.is_empty() && path == b"/").then(Vec::new);
+            return (self.pattern.is_empty() && path == b"/").then(Vec::new);
         }
         let mut params = Vec::new();
         let mut given = segments.into_iter();
-        for piece in &self.pieces {
-            match piece {
-                Piece::Literal(literal) => {
-                    if given.next().as_ref() != Some(literal) {
+        for segment in self.segments() {
+            match placeholder(segment) {
+                None => {
+                    if given.next()? != percent_decode(segment.as_bytes()) {
                         return None;
                     }
                 }
-                Piece::One(name) => params.push((name.clone(), Value::One(given.next()?))),
-                Piece::Rest(name) => {
+                Some((name, false)) => params.push((name, Value::One(given.next()?))),
+                Some((name, true)) => {
                     let rest: Vec<Vec<u8>> = given.by_ref().collect();
                     if rest.is_empty() {
                         return None;
                     }
-                    params.push((name.clone(), Value::Rest(rest)));
+                    params.push((name, Value::Rest(rest)));
                 }
             }
         }
@@ -119,11 +113,11 @@ impl Route {
 }
 
 /// A placeholder's name: letters, digits, `_` and `-`.
-fn placeholder_name(name: &str) -> Result<String, &'static str> {
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+fn check_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() || !text::all_in(name.as_bytes(), text::NAME) {
         return Err("has a placeholder whose name is not letters, digits, _ or -");
     }
-    Ok(String::from(name))
+    Ok(())
 }
 
 /// `%XX` escapes decoded (a `%` not followed by two hex digits stays as it is), and, in a query
@@ -184,9 +178,8 @@ mod tests {
 
     #[test]
     fn patterns_parse_or_say_why_not() {
-        assert_eq!(Route::parse("/users/{id}").unwrap().names().collect::<Vec<_>>(), ["id"]);
-        assert_eq!(Route::parse("/v1/{rest*}").unwrap().names().collect::<Vec<_>>(), ["rest"]);
-        assert!(Route::parse("/v1/{rest*}").unwrap().is_rest("rest"));
+        assert_eq!(Route::parse("/users/{id}").unwrap().names().collect::<Vec<_>>(), [("id", false)]);
+        assert_eq!(Route::parse("/v1/{rest*}").unwrap().names().collect::<Vec<_>>(), [("rest", true)]);
         assert_eq!(Route::parse("users"), Err("must start with /"));
         assert_eq!(Route::parse("/a//b"), Err("has an empty segment"));
         assert_eq!(Route::parse("/a/{r*}/b"), Err("has a segment after a {name*}"));
@@ -198,8 +191,8 @@ mod tests {
     #[test]
     fn paths_match_segment_by_segment() {
         let route = Route::parse("/users/{id}").unwrap();
-        assert_eq!(route.matches(b"/users/7"), Some(vec![("id".into(), one("7"))]));
-        assert_eq!(route.matches(b"/users/7?x=1"), Some(vec![("id".into(), one("7"))]));
+        assert_eq!(route.matches(b"/users/7"), Some(vec![("id", one("7"))]));
+        assert_eq!(route.matches(b"/users/7?x=1"), Some(vec![("id", one("7"))]));
         for outside in [&b"/users"[..], b"/users/", b"/users/7/", b"/users/7/x", b"/user/7", b"/", b"", b"users/7"] {
             assert_eq!(route.matches(outside), None, "{:?}", core::str::from_utf8(outside));
         }
@@ -213,24 +206,33 @@ mod tests {
     #[test]
     fn hostile_spellings_are_decoded_values_or_no_match() {
         let route = Route::parse("/users/{id}").unwrap();
-        assert_eq!(route.matches(b"/users/a%2Fb"), Some(vec![("id".into(), one("a/b"))]));
-        assert_eq!(route.matches(b"/users/@evil.example"), Some(vec![("id".into(), one("@evil.example"))]));
-        assert_eq!(route.matches(b"/users/a\\b"), Some(vec![("id".into(), one("a\\b"))]));
-        assert_eq!(route.matches(b"/users/%00"), Some(vec![("id".into(), Value::One(vec![0]))]));
-        assert_eq!(route.matches(b"/users/%ff%fe"), Some(vec![("id".into(), Value::One(vec![0xff, 0xfe]))]));
-        assert_eq!(route.matches("/users/caf\u{e9}".as_bytes()), Some(vec![("id".into(), one("caf\u{e9}"))]));
-        assert_eq!(route.matches(b"/users/100%"), Some(vec![("id".into(), one("100%"))]));
-        for dots in [&b"/users/.."[..], b"/users/.", b"/users/%2e%2e", b"/users/%2E", b"/users/.%2e", b"/users/..%2F", b"/users/a%2F..", b"/users/..\\x"] {
+        assert_eq!(route.matches(b"/users/a%2Fb"), Some(vec![("id", one("a/b"))]));
+        assert_eq!(route.matches(b"/users/@evil.example"), Some(vec![("id", one("@evil.example"))]));
+        assert_eq!(route.matches(b"/users/a\\b"), Some(vec![("id", one("a\\b"))]));
+        assert_eq!(route.matches(b"/users/%00"), Some(vec![("id", Value::One(vec![0]))]));
+        assert_eq!(route.matches(b"/users/%ff%fe"), Some(vec![("id", Value::One(vec![0xff, 0xfe]))]));
+        assert_eq!(route.matches("/users/caf\u{e9}".as_bytes()), Some(vec![("id", one("caf\u{e9}"))]));
+        assert_eq!(route.matches(b"/users/100%"), Some(vec![("id", one("100%"))]));
+        for dots in [
+            &b"/users/.."[..],
+            b"/users/.",
+            b"/users/%2e%2e",
+            b"/users/%2E",
+            b"/users/.%2e",
+            b"/users/..%2F",
+            b"/users/a%2F..",
+            b"/users/..\\x",
+        ] {
             assert_eq!(route.matches(dots), None, "{:?}", core::str::from_utf8(dots));
         }
         let long = alloc::format!("/users/{}", "x".repeat(8192));
-        assert_eq!(route.matches(long.as_bytes()), Some(vec![("id".into(), one(&"x".repeat(8192)))]));
+        assert_eq!(route.matches(long.as_bytes()), Some(vec![("id", one(&"x".repeat(8192)))]));
     }
 
     #[test]
     fn the_rest_takes_one_or_more_segments_never_a_dot_one() {
         let route = Route::parse("/v1/{rest*}").unwrap();
-        let rest = |parts: &[&str]| Some(vec![("rest".into(), Value::Rest(parts.iter().map(|p| p.as_bytes().to_vec()).collect()))]);
+        let rest = |parts: &[&str]| Some(vec![("rest", Value::Rest(parts.iter().map(|p| p.as_bytes().to_vec()).collect()))]);
         assert_eq!(route.matches(b"/v1/a"), rest(&["a"]));
         assert_eq!(route.matches(b"/v1/a/b%2Fc/d"), rest(&["a", "b/c", "d"]));
         for outside in [&b"/v1"[..], b"/v1/", b"/v1/a/", b"/v1/a//b", b"/v1/a/../b", b"/v1/%2e%2e/x", b"/v2/a"] {

@@ -17,91 +17,70 @@ use crate::error::RelayError;
 use crate::route::{Params, Route, Value};
 use crate::text;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Part {
-    /// Text written by the operator, already percent-encoded.
-    Text(String),
-    /// `{name}` or `{name*}`: a route placeholder.
-    Param(String),
-    /// `{query.NAME}`: a parameter of the client's query.
-    Query(String),
-}
-
-/// A parsed `RELAY_UPSTREAM_URL`.
+/// A parsed `RELAY_UPSTREAM_URL`: the scheme and authority, and the path and query as written,
+/// checked, filled in for each request (kept as text: the component is smaller for it).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UrlTemplate {
     /// The scheme and authority, and the path's leading `/` when the URL has none.
     pub base: Upstream,
-    parts: Vec<Part>,
-    /// Where the query starts in `parts` (its `?` is in the text before), if the URL has one.
-    query_at: Option<usize>,
+    text: String,
+}
+
+/// A `{...}` of the template: `{query.NAME}` (the client's query parameter) or `{name}`, `{name*}`.
+enum Placeholder<'t> {
+    Query(&'t str),
+    Param(&'t str),
+}
+
+/// The next piece of `text`: the literal before the next `{`, the placeholder there, and the rest.
+fn next_piece(text: &str) -> Result<(&str, Option<Placeholder<'_>>, &str), &'static str> {
+    let (literal, after) = text::split_before(text, |b| b == b'{' || b == b'}').unwrap_or((text, ""));
+    let Some(after) = text::strip_ascii_prefix(after, b'{') else {
+        return if after.is_empty() { Ok((literal, None, "")) } else { Err("has a } without its {") };
+    };
+    let (inner, rest) = text::split_once(after, b'}').ok_or("has a { without its }")?;
+    let placeholder = match inner.strip_prefix("query.") {
+        Some(name) if !name.is_empty() => Placeholder::Query(name),
+        _ => Placeholder::Param(inner.strip_suffix('*').unwrap_or(inner)),
+    };
+    Ok((literal, Some(placeholder), rest))
 }
 
 impl UrlTemplate {
     /// Parses a URL whose path and query may hold `{name}` placeholders of `route` (none when
     /// there is no route) and `{query.NAME}` ones.
     pub fn parse(url: &str, route: Option<&Route>) -> Result<UrlTemplate, &'static str> {
-        let (base, rest) = Upstream::split(url)?;
-        let mut template = UrlTemplate { base, parts: Vec::new(), query_at: None };
-        let mut rest = rest;
+        let (base, text) = Upstream::split(url)?;
+        let mut rest = text;
+        let mut in_query = false;
         while !rest.is_empty() {
-            let (literal, after) = text::split_before(rest, |b| b == b'{' || b == b'}').unwrap_or((rest, ""));
-            template.push_text(literal);
-            let Some(after) = text::strip_ascii_prefix(after, b'{') else {
-                if after.is_empty() {
-                    break;
+            let (literal, placeholder, after) = next_piece(rest)?;
+            in_query |= literal.bytes().any(|b| b == b'?');
+            if let Some(Placeholder::Param(name)) = placeholder {
+                let known = route.and_then(|route| route.names().find(|(known, _)| *known == name));
+                match known {
+                    None => return Err("has a {placeholder} that RELAY_ROUTE does not define"),
+                    Some((_, true)) if in_query => return Err("has a {name*} in its query"),
+                    _ => {}
                 }
-                return Err("has a } without its {");
-            };
-            let (inner, after) = text::split_once(after, b'}').ok_or("has a { without its }")?;
-            let part = match inner.strip_prefix("query.") {
-                Some(name) if !name.is_empty() => Part::Query(String::from(name)),
-                _ => {
-                    let name = inner.strip_suffix('*').unwrap_or(inner);
-                    let known = route.is_some_and(|route| route.names().any(|known| known == name));
-                    if !known {
-                        return Err("has a {placeholder} that RELAY_ROUTE does not define");
-                    }
-                    if template.query_at.is_some() && route.is_some_and(|route| route.is_rest(name)) {
-                        return Err("has a {name*} in its query");
-                    }
-                    Part::Param(String::from(name))
-                }
-            };
-            template.parts.push(part);
+            }
             rest = after;
         }
-        Ok(template)
+        Ok(UrlTemplate { base, text: String::from(text) })
     }
 
-    fn push_text(&mut self, literal: &str) {
-        let (path, query) = match text::split_once(literal, b'?') {
-            Some((path, query)) if self.query_at.is_none() => (path, Some(query)),
-            _ => (literal, None),
-        };
-        let mut encoded = String::new();
-        text::push_percent_encoded(&mut encoded, path.as_bytes(), text::URL_AS_IS);
-        if let Some(query) = query {
-            encoded.push('?');
-            self.parts.push(Part::Text(encoded));
-            self.query_at = Some(self.parts.len());
-            encoded = String::new();
-            text::push_percent_encoded(&mut encoded, query.as_bytes(), text::URL_AS_IS);
-        }
-        if !encoded.is_empty() {
-            self.parts.push(Part::Text(encoded));
-        }
-    }
-
-    /// The path and query for one request: `params` from the route, `query` the client's.
+    /// The path and query for one request: `params` from the route, `query` the client's. Text
+    /// the operator wrote goes out as [`Upstream::parse`] sends it; a value, in a path or a query,
+    /// keeps only the unreserved bytes as they are.
     pub fn render(&self, params: &Params, query: &[(Vec<u8>, Vec<u8>)]) -> Result<String, RelayError> {
         let mut out = self.base.path_and_query.clone();
-        // In a path a value is a segment's, in a query a parameter's: both keep only the
-        // unreserved bytes as they are.
-        for part in &self.parts {
-            match part {
-                Part::Text(text) => out.push_str(text),
-                Part::Param(name) => match params.iter().find(|(known, _)| known == name).map(|(_, value)| value) {
+        let mut rest = self.text.as_str();
+        while !rest.is_empty() {
+            // Checked by `parse`.
+            let Ok((literal, placeholder, after)) = next_piece(rest) else { break };
+            text::push_percent_encoded(&mut out, literal.as_bytes(), text::URL_AS_IS);
+            match placeholder {
+                Some(Placeholder::Param(name)) => match params.iter().find(|(known, _)| *known == name).map(|(_, value)| value) {
                     Some(Value::One(value)) => text::push_percent_encoded(&mut out, value, text::UNRESERVED),
                     Some(Value::Rest(segments)) => {
                         for (i, segment) in segments.iter().enumerate() {
@@ -113,12 +92,14 @@ impl UrlTemplate {
                     }
                     None => {}
                 },
-                Part::Query(name) => {
+                Some(Placeholder::Query(name)) => {
                     let value = query.iter().find(|(known, _)| known == name.as_bytes()).map(|(_, value)| value);
-                    let value = value.ok_or_else(|| RelayError::MissingParameter { name: name.clone() })?;
+                    let value = value.ok_or_else(|| RelayError::MissingParameter { name: String::from(name) })?;
                     text::push_percent_encoded(&mut out, value, text::UNRESERVED);
                 }
+                None => {}
             }
+            rest = after;
         }
         Ok(out)
     }
@@ -126,7 +107,7 @@ impl UrlTemplate {
 
 /// Appends `name=value` to the query of `url` (starting one when it has none), both encoded.
 pub fn append_query(url: &mut String, name: &[u8], value: &[u8]) {
-    url.push(if url.contains('?') { '&' } else { '?' });
+    url.push_str(if url.bytes().any(|b| b == b'?') { "&" } else { "?" });
     text::push_percent_encoded(url, name, text::UNRESERVED);
     url.push('=');
     text::push_percent_encoded(url, value, text::UNRESERVED);
@@ -146,7 +127,10 @@ mod tests {
 
     #[test]
     fn placeholders_take_the_route_and_query_values() {
-        assert_eq!(render("https://api.example.com/v2/users/{id}?fields=all", "/users/{id}", b"/users/7").unwrap(), "/v2/users/7?fields=all");
+        assert_eq!(
+            render("https://api.example.com/v2/users/{id}?fields=all", "/users/{id}", b"/users/7").unwrap(),
+            "/v2/users/7?fields=all"
+        );
         assert_eq!(
             render("https://api.example.com/forecast?q={query.city}&units=metric", "/weather", b"/weather?city=Oslo").unwrap(),
             "/forecast?q=Oslo&units=metric"

@@ -36,6 +36,8 @@ pub const HIGH: u8 = 16;
 pub const URL_AS_IS: u8 = 32;
 /// RFC 3986's unreserved bytes: all a value placed into a URL keeps as it is.
 pub const UNRESERVED: u8 = 64;
+/// What a placeholder's name is made of: letters, digits, `_` and `-`.
+pub const NAME: u8 = 128;
 
 const fn classes_of(b: u8) -> u8 {
     let alphanumeric = b.is_ascii_alphanumeric();
@@ -68,12 +70,14 @@ const fn classes_of(b: u8) -> u8 {
                 | b'%'
         );
     let unreserved = alphanumeric || matches!(b, b'-' | b'.' | b'_' | b'~');
+    let name = alphanumeric || matches!(b, b'-' | b'_');
     (token as u8 * TOKEN)
         | (host as u8 * HOST)
         | (visible as u8 * VISIBLE)
         | (blank as u8 * BLANK)
         | (url as u8 * URL_AS_IS)
         | (unreserved as u8 * UNRESERVED)
+        | (name as u8 * NAME)
 }
 
 static ASCII_CLASSES: [u8; 128] = {

@@ -192,7 +192,9 @@ fn upstream_statuses_come_back_as_a_gateway_relays_them() {
         let empty = get(relay.port, &format!("/?s={status}"));
         assert_eq!((empty.status, empty.body.as_str(), empty.header("content-type")), (status, "", None));
     }
-    let error = |status: u16| format!(r#"{{"error":{{"code":"upstream_status","message":"the upstream answered with status {status}","status":{status}}}}}"#);
+    let error = |status: u16| {
+        format!(r#"{{"error":{{"code":"upstream_status","message":"the upstream answered with status {status}","status":{status}}}}}"#)
+    };
     for (status, relayed, retry) in [(404, 404, None), (429, 429, Some("30")), (503, 502, Some("30")), (500, 502, None)] {
         let answer = get(relay.port, &format!("/?s={status}"));
         answer.assert(relayed, &error(status));
@@ -236,7 +238,7 @@ fn redirects_on_the_same_origin_are_followed_others_are_not() {
         match request.target.as_str() {
             "/moved" => to(301, String::from("/v2/here")),
             "/see-other" => to(303, String::from("/result")),
-            "/temporary" => to(307, String::from("kept")),
+            "/temporary" => to(307, String::from("/kept")),
             "/loop1" => to(302, String::from("/loop2")),
             "/loop2" => to(302, String::from("/loop3")),
             "/loop3" => to(302, String::from("/loop4")),
@@ -264,7 +266,9 @@ fn redirects_on_the_same_origin_are_followed_others_are_not() {
 fn cors_preflights_are_answered_here_and_answers_carry_the_origin() {
     let upstream = Upstream::start(|request| match request.target.as_str() {
         "/fail" => json(404, "{}"),
-        _ => Reply::Headers(200, vec![("x-ratelimit-remaining", String::from("9")), ("etag", String::from("\"e\""))], br#"{"a":1}"#.to_vec()),
+        _ => {
+            Reply::Headers(200, vec![("x-ratelimit-remaining", String::from("9")), ("etag", String::from("\"e\""))], br#"{"a":1}"#.to_vec())
+        }
     });
     let cors = [
         ("RELAY_CORS_ORIGINS", "https://app.example, http://localhost:3000"),
@@ -272,7 +276,8 @@ fn cors_preflights_are_answered_here_and_answers_carry_the_origin() {
         ("RELAY_RESPONSE_HEADERS", "x-ratelimit-*"),
     ];
     let relay = serve(&env(upstream.url("/"), &cors));
-    let preflight = [("origin", "https://app.example"), ("access-control-request-method", "POST"), ("access-control-request-headers", "authorization")];
+    let preflight =
+        [("origin", "https://app.example"), ("access-control-request-method", "POST"), ("access-control-request-headers", "authorization")];
     let answer = request(relay.port, "OPTIONS", "/", &preflight, b"");
     assert_eq!((answer.status, answer.body.as_str()), (204, ""));
     assert_eq!(answer.header("access-control-allow-origin"), Some("https://app.example"));
@@ -280,6 +285,9 @@ fn cors_preflights_are_answered_here_and_answers_carry_the_origin() {
     assert_eq!(answer.header("access-control-allow-headers"), Some("content-type, authorization"));
     assert_eq!(answer.header("access-control-max-age"), Some("600"));
     assert_eq!(answer.header("vary"), Some("origin"));
+    for name in ["access-control-allow-origin", "access-control-allow-methods", "vary"] {
+        assert_eq!(answer.headers.iter().filter(|(n, _)| n == name).count(), 1, "{name} once: {answer:?}");
+    }
     assert!(upstream.received().is_empty(), "a preflight never reaches the upstream");
 
     let answer = request(relay.port, "GET", "/", &[("origin", "http://localhost:3000")], b"");

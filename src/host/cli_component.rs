@@ -11,9 +11,9 @@ use wasi::io::streams::{InputStream, StreamError};
 
 use super::abi::OutputStream;
 use super::outbound::{exchange, Rules, Shaped};
-use crate::config::Names;
 use super::streams::{write_all, Deadline};
 use crate::cli::{exit_code, locate_in_preopens, parse_args, Command, Data, Invocation, OUTPUT_FAILED, USAGE};
+use crate::config::Names;
 use crate::error::RelayError;
 
 struct Cli;

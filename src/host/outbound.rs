@@ -12,8 +12,8 @@ use super::abi::{
 };
 use super::streams::{drain, nanoseconds, write_all, Deadline, StreamFailure};
 use crate::config::{Job, Names, Scheme};
-use crate::gateway::{disposition, redirect_target, redirected_method, Disposition, Headers, MAX_REDIRECTS};
 use crate::error::RelayError;
+use crate::gateway::{disposition, redirect_target, redirected_method, Disposition, Headers, MAX_REDIRECTS};
 use crate::path::Path;
 use crate::relay::{upstream_headers, BodyCollector, Projection};
 use crate::text::push_u64;
@@ -88,7 +88,9 @@ pub fn exchange(job: &mut Job, paths: &[&Path], mut body: &[u8], rules: &Rules) 
             Disposition::Shape if encoded => Err(RelayError::UpstreamEncoded),
             Disposition::Shape => project(&response, paths, job, &mut deadline).map(Shaped::Values),
             Disposition::Empty => Ok(Shaped::Empty),
-            _ if rules.error_bodies && status >= 400 && !encoded => error_body(&response, job, &mut deadline).ok_or(RelayError::UpstreamStatus { status }),
+            _ if rules.error_bodies && status >= 400 && !encoded => {
+                error_body(&response, job, &mut deadline).ok_or(RelayError::UpstreamStatus { status })
+            }
             _ => Err(RelayError::UpstreamStatus { status }),
         };
         response.release();
@@ -102,8 +104,8 @@ fn send(job: &Job, body: &[u8], deadline: &mut Deadline) -> Result<IncomingRespo
     push_u64(&mut length, body.len() as u64);
     let mut headers = Vec::new();
     upstream_headers(job, &length, |name, value| headers.push(Header::new(name, value)));
-    let headers = Fields::from_list(&headers)
-        .map_err(|()| RelayError::config("RELAY_UPSTREAM_HEADERS", "the host refuses one of these headers"))?;
+    let headers =
+        Fields::from_list(&headers).map_err(|()| RelayError::config("RELAY_UPSTREAM_HEADERS", "the host refuses one of these headers"))?;
     let request = OutgoingRequest::new(headers);
     let upstream = &job.upstream;
     if !request.set_target(&job.method, upstream.scheme == Scheme::Https, &upstream.authority, &upstream.path_and_query) {

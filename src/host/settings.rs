@@ -42,7 +42,9 @@ pub fn load() -> Result<Config, RelayError> {
     };
     Config::read(lookup).map_err(|error| match error {
         // Named as the Spin variable that holds it; the string lives as long as the instance.
-        RelayError::Config { setting, problem } => RelayError::Config { setting: String::from(setting).to_ascii_lowercase().leak(), problem },
+        RelayError::Config { setting, problem } => {
+            RelayError::Config { setting: String::from(setting).to_ascii_lowercase().leak(), problem }
+        }
         other => other,
     })
 }
