@@ -1,0 +1,178 @@
+//! The path matcher: which of the requested paths can still lead to the value being read, as a
+//! bit mask per depth up to the longest path, and the copying of each captured value as the exact
+//! byte range of the document, a chunk's range at a time. It builds no tree.
+
+use alloc::vec::Vec;
+
+use super::scanner::Scanner;
+use super::string::encode_utf8;
+use crate::path::Segment;
+
+/// What the scanner knows about one depth of the document, up to the longest path.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Level {
+    /// Paths with at least this many segments, and with exactly this many.
+    pub(super) reaching: u64,
+    pub(super) ending: u64,
+    /// Paths whose segments so far lead to the value now open at this depth.
+    pub(super) live: u64,
+    /// The index of the current element, when the container at this depth is an array.
+    pub(super) index: u32,
+}
+
+impl<'p> Scanner<'p> {
+    /// A value starts at `chunk[at]`: the paths that end at its depth start copying it, and the
+    /// paths that go on through it forget what they found so far. Both start afresh because a key
+    /// that occurs twice in an object yields its last value, whole.
+    pub(super) fn begin_value(&mut self, at: usize) {
+        let depth = self.containers.len;
+        if self.containers.top_is_object() == Some(false) {
+            self.enter_element(depth);
+        }
+        let Some(level) = self.levels.get(depth) else { return };
+        let mut through = level.live & !level.ending;
+        while through != 0 {
+            let i = through.trailing_zeros() as usize;
+            through &= through - 1;
+            if let Some(capture) = self.captures.get_mut(i) {
+                *capture = None;
+            }
+        }
+        let mut bits = level.live & level.ending;
+        self.capturing |= bits;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if let (Some(capture), Some(from)) = (self.captures.get_mut(i), self.capture_from.get_mut(i)) {
+                *capture = Some(Vec::new());
+                *from = at;
+            }
+        }
+    }
+
+    /// The value at the current depth ended before `chunk[end]`.
+    pub(super) fn end_value(&mut self, chunk: &[u8], end: usize) {
+        let ending = self.levels.get(self.containers.len).map_or(0, |level| level.ending) & self.capturing;
+        self.copy_captured(ending, chunk, end);
+        self.capturing &= !ending;
+    }
+
+    /// Appends to the values of `paths` their bytes of `chunk` up to `end`.
+    pub(super) fn copy_captured(&mut self, paths: u64, chunk: &[u8], end: usize) {
+        let mut bits = paths;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if let (Some(Some(capture)), Some(from)) = (self.captures.get_mut(i), self.capture_from.get_mut(i)) {
+                let bytes = chunk.get(*from..end).unwrap_or(&[]);
+                // Fallible, so that a value larger than the memory left is an error, not a trap.
+                if capture.try_reserve(bytes.len()).is_ok() {
+                    capture.extend_from_slice(bytes);
+                } else {
+                    self.out_of_memory = true;
+                }
+                *from = 0;
+            }
+        }
+    }
+
+    /// An element of the array at `depth - 1` starts: the paths live at it are those whose
+    /// segment names its index.
+    pub(super) fn enter_element(&mut self, depth: usize) {
+        let (Some(parent), Some(level)) = (self.levels.get(depth - 1).copied(), self.levels.get(depth)) else { return };
+        let mut bits = parent.live & level.reaching;
+        let mut live = 0;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if self.segment(i, depth - 1).is_some_and(|segment| segment.index == Some(parent.index)) {
+                live |= 1 << i;
+            }
+        }
+        if let Some(level) = self.levels.get_mut(depth) {
+            level.live = live;
+        }
+    }
+
+    pub(super) fn segment(&self, path: usize, depth: usize) -> Option<&'p Segment> {
+        self.paths.get(path)?.segments.get(depth)
+    }
+
+    pub(super) fn begin_key(&mut self) {
+        let depth = self.containers.len;
+        self.key_candidates = match (self.levels.get(depth - 1), self.levels.get(depth)) {
+            (Some(parent), Some(level)) => parent.live & level.reaching,
+            _ => 0,
+        };
+        self.key_matched = 0;
+        self.high_surrogate = None;
+    }
+
+    /// One byte of the decoded key: drop the paths whose segment differs at this position.
+    pub(super) fn key_byte(&mut self, b: u8) {
+        if !self.in_key || self.key_candidates == 0 {
+            return;
+        }
+        if self.high_surrogate.take().is_some() {
+            // An unpaired surrogate is no valid UTF-8, so no configured segment can match it.
+            self.key_candidates = 0;
+            return;
+        }
+        let depth = self.containers.len - 1;
+        let mut bits = self.key_candidates;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if self.segment(i, depth).and_then(|segment| segment.key.as_bytes().get(self.key_matched)) != Some(&b) {
+                self.key_candidates &= !(1 << i);
+            }
+        }
+        self.key_matched += 1;
+    }
+
+    /// One `\uXXXX` code unit of the key, joined with its partner when it is half a surrogate pair.
+    pub(super) fn key_unit(&mut self, unit: u16) {
+        if !self.in_key || self.key_candidates == 0 {
+            return;
+        }
+        let code_point = match (self.high_surrogate.take(), unit) {
+            (Some(high), 0xdc00..=0xdfff) => 0x10000 + ((u32::from(high) - 0xd800) << 10) + (u32::from(unit) - 0xdc00),
+            (Some(_), _) => {
+                self.key_candidates = 0;
+                return;
+            }
+            (None, 0xd800..=0xdbff) => {
+                self.high_surrogate = Some(unit);
+                return;
+            }
+            (None, 0xdc00..=0xdfff) => {
+                self.key_candidates = 0;
+                return;
+            }
+            (None, _) => u32::from(unit),
+        };
+        let mut utf8 = [0u8; 4];
+        for &b in encode_utf8(code_point, &mut utf8) {
+            self.key_byte(b);
+        }
+    }
+
+    pub(super) fn end_key(&mut self) {
+        if self.high_surrogate.is_some() {
+            self.key_candidates = 0;
+        }
+        let depth = self.containers.len;
+        let mut bits = self.key_candidates;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if self.segment(i, depth - 1).is_none_or(|segment| segment.key.len() != self.key_matched) {
+                self.key_candidates &= !(1 << i);
+            }
+        }
+        if let Some(level) = self.levels.get_mut(depth) {
+            level.live = self.key_candidates;
+        }
+        self.in_key = false;
+    }
+}

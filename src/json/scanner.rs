@@ -1,0 +1,443 @@
+//! The streaming validator: the pushdown automaton that takes the document a byte at a time (and
+//! passes over runs of plain text inside strings), its state held whole in [`Scanner`] so that
+//! chunks can come as the network delivers them. Which values are copied out is the matcher's part
+//! ([`super::matcher`]).
+
+use alloc::vec::Vec;
+
+use super::error::{JsonError, JsonErrorKind};
+use super::grammar::*;
+use super::matcher::Level;
+use super::string::hex_value;
+use crate::path::Path;
+
+/// The most paths one scanner follows: one bit each in a `u64` mask.
+pub const MAX_PATHS: usize = 64;
+
+/// One bit per open container: set for an object, clear for an array.
+pub(super) struct ContainerStack {
+    pub(super) words: Vec<u64>,
+    pub(super) len: usize,
+}
+
+impl ContainerStack {
+    fn push(&mut self, is_object: bool) {
+        let (word, bit) = (self.len / 64, self.len % 64);
+        if word == self.words.len() {
+            self.words.push(0);
+        }
+        if let Some(word) = self.words.get_mut(word) {
+            *word = *word & !(1 << bit) | u64::from(is_object) << bit;
+        }
+        self.len += 1;
+    }
+
+    pub(super) fn top_is_object(&self) -> Option<bool> {
+        let top = self.len.checked_sub(1)?;
+        Some(self.words.get(top / 64)? & (1 << (top % 64)) != 0)
+    }
+}
+
+/// Validates a JSON document fed in chunks and captures the values at the given paths.
+pub struct Scanner<'p> {
+    pub(super) paths: &'p [&'p Path],
+    pub(super) state: u8,
+    pub(super) containers: ContainerStack,
+    pub(super) levels: Vec<Level>,
+    pub(super) offset: u64,
+    /// Inside a string: whether it is a key, the UTF-8 bytes still due and the range of the next.
+    pub(super) in_key: bool,
+    pub(super) utf8_remaining: u8,
+    pub(super) utf8_low: u8,
+    pub(super) utf8_high: u8,
+    /// The `\uXXXX` code unit being read, below a marker bit that counts its digits.
+    pub(super) unit: u32,
+    /// The letters of `true`, `false` or `null` still due.
+    pub(super) literal: &'static [u8],
+    /// Paths whose segment still matches the key being read, and how many bytes of it matched.
+    pub(super) key_candidates: u64,
+    pub(super) key_matched: usize,
+    pub(super) high_surrogate: Option<u16>,
+    /// Paths whose value is being copied, and where in the current chunk each value's bytes start.
+    pub(super) capturing: u64,
+    pub(super) capture_from: [usize; MAX_PATHS],
+    pub(super) captures: Vec<Option<Vec<u8>>>,
+    /// A captured value could not grow: the memory left is too small for it.
+    pub(super) out_of_memory: bool,
+}
+
+impl<'p> Scanner<'p> {
+    /// A scanner following `paths`; at most [`MAX_PATHS`] of them (the rest are ignored).
+    pub fn new(paths: &'p [&'p Path]) -> Scanner<'p> {
+        let paths = paths.get(..MAX_PATHS).unwrap_or(paths);
+        let deepest = paths.iter().map(|p| p.segments.len()).max().unwrap_or(0);
+        let mut levels = Vec::with_capacity(deepest + 1);
+        for depth in 0..=deepest {
+            let mut level = Level::default();
+            for (i, path) in paths.iter().enumerate() {
+                let length = path.segments.len();
+                level.reaching |= u64::from(length >= depth) << i;
+                level.ending |= u64::from(length == depth) << i;
+            }
+            levels.push(level);
+        }
+        if let Some(root) = levels.first_mut() {
+            root.live = root.reaching;
+        }
+        // Not `resize`, which clones its fill value (and so brings `Clone` for vectors along).
+        let captures = core::iter::repeat_with(|| None).take(paths.len()).collect();
+        Scanner {
+            paths,
+            state: VA,
+            containers: ContainerStack { words: Vec::new(), len: 0 },
+            levels,
+            offset: 0,
+            in_key: false,
+            utf8_remaining: 0,
+            utf8_low: 0,
+            utf8_high: 0,
+            unit: 0,
+            literal: &[],
+            key_candidates: 0,
+            key_matched: 0,
+            high_surrogate: None,
+            capturing: 0,
+            capture_from: [0; MAX_PATHS],
+            captures,
+            out_of_memory: false,
+        }
+    }
+
+    /// Bytes consumed so far.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Whether a captured value outgrew the memory left (what it kept is then incomplete).
+    pub fn out_of_memory(&self) -> bool {
+        self.out_of_memory
+    }
+
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<(), JsonError> {
+        let mut at = 0;
+        while let Some(&b) = chunk.get(at) {
+            if let Err(kind) = self.step(chunk, at, b) {
+                return Err(JsonError { kind, offset: self.offset + at as u64 });
+            }
+            at += 1;
+            if self.state == ST && !self.in_key && self.utf8_remaining == 0 {
+                // Inside a string value, printable ASCII needs nothing but passing over (a value
+                // being captured is copied as a range): long strings cost one compare a byte.
+                while chunk.get(at).is_some_and(|&b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\') {
+                    at += 1;
+                }
+            }
+        }
+        // The values still open go on in the next chunk.
+        self.copy_captured(self.capturing, chunk, chunk.len());
+        self.offset += chunk.len() as u64;
+        Ok(())
+    }
+
+    /// Ends the document: the value captured for each path, in the order of the paths given to
+    /// [`Scanner::new`], `None` where the path matched nothing.
+    pub fn finish(mut self) -> Result<Vec<Option<Vec<u8>>>, JsonError> {
+        match self.state {
+            OK if self.containers.len == 0 => {}
+            ZE | IN | FS | E3 if self.containers.len == 0 => self.end_value(&[], 0),
+            _ => return Err(JsonError { kind: JsonErrorKind::UnexpectedEnd, offset: self.offset }),
+        }
+        Ok(self.captures)
+    }
+
+    /// Takes byte `b`, found at `chunk[at]`.
+    fn step(&mut self, chunk: &[u8], at: usize, b: u8) -> Result<(), JsonErrorKind> {
+        let state = self.state;
+        if self.utf8_remaining > 0 || (state == ST && b >= 0x80) {
+            return self.utf8_byte(b);
+        }
+        if state == LI {
+            match self.literal.split_first() {
+                Some((&due, rest)) if due == b => self.literal = rest,
+                _ => return Err(JsonErrorKind::UnexpectedByte),
+            }
+            if self.literal.is_empty() {
+                self.end_value(chunk, at + 1);
+                self.state = OK;
+            }
+            return Ok(());
+        }
+        let class = CLASS.get(usize::from(b)).copied().unwrap_or(C_HIGH);
+        // `state` and `class` are always in range; `get` keeps a panic (and its formatting) out.
+        let mut next = TRANSITIONS.get(usize::from(state)).and_then(|row| row.get(usize::from(class))).copied().unwrap_or(ERROR);
+        if next == ERROR {
+            return Err(self.error_at(state));
+        }
+        if matches!(state, ZE | IN | FS | E3) && !matches!(next, ZE..=E3) {
+            // The number ended with the previous byte.
+            self.end_value(chunk, at);
+        }
+        if matches!(state, VA | AR) && !matches!(class, C_SPACE | C_WHITE) && next != CLOSE_ARRAY {
+            self.begin_value(at);
+        }
+        match next {
+            OPEN_OBJECT | OPEN_ARRAY => {
+                let is_object = next == OPEN_OBJECT;
+                if let Some(level) = self.levels.get_mut(self.containers.len) {
+                    level.index = 0;
+                }
+                self.containers.push(is_object);
+                next = if is_object { OB } else { AR };
+            }
+            CLOSE_OBJECT | CLOSE_ARRAY => {
+                match self.containers.top_is_object() {
+                    None => return Err(JsonErrorKind::TrailingData),
+                    Some(is_object) if is_object != (next == CLOSE_OBJECT) => return Err(JsonErrorKind::UnexpectedByte),
+                    Some(_) => {}
+                }
+                self.containers.len -= 1;
+                self.end_value(chunk, at + 1);
+                next = OK;
+            }
+            COMMA => {
+                next = match self.containers.top_is_object() {
+                    None => return Err(JsonErrorKind::TrailingData),
+                    Some(true) => KE,
+                    Some(false) => {
+                        if let Some(level) = self.levels.get_mut(self.containers.len - 1) {
+                            level.index = level.index.saturating_add(1);
+                        }
+                        VA
+                    }
+                };
+            }
+            COLON => next = VA,
+            QUOTE if state == ST => {
+                if self.in_key {
+                    self.end_key();
+                    next = CO;
+                } else {
+                    self.end_value(chunk, at + 1);
+                    next = OK;
+                }
+            }
+            QUOTE => {
+                self.in_key = matches!(state, OB | KE);
+                if self.in_key {
+                    self.begin_key();
+                }
+                next = ST;
+            }
+            ST if state == ST => self.key_byte(b),
+            ST if state == ES => self.key_byte(match b {
+                b'b' => 0x08,
+                b'f' => 0x0c,
+                b'n' => b'\n',
+                b'r' => b'\r',
+                b't' => b'\t',
+                other => other,
+            }),
+            // A marker bit above the digits to come: after four of them it reaches bit 16.
+            UX if state == ES => self.unit = 1,
+            LI => {
+                self.literal = match b {
+                    b't' => b"rue",
+                    b'f' => b"alse",
+                    _ => b"ull",
+                }
+            }
+            _ => {}
+        }
+        if state == UX {
+            self.unit = self.unit << 4 | u32::from(hex_value(b).unwrap_or(0));
+            if self.unit > 0xffff {
+                self.key_unit(self.unit as u16);
+                next = ST;
+            }
+        }
+        self.state = next;
+        Ok(())
+    }
+
+    /// Why `state` refuses the byte it was given.
+    fn error_at(&self, state: u8) -> JsonErrorKind {
+        match state {
+            ST => JsonErrorKind::ControlCharacterInString,
+            ES | UX => JsonErrorKind::InvalidEscape,
+            MI | FR | E1 | E2 => JsonErrorKind::InvalidNumber,
+            // A number that can end here has ended, and what follows is refused after it.
+            OK | ZE | IN | FS | E3 if self.containers.len == 0 => JsonErrorKind::TrailingData,
+            _ => JsonErrorKind::UnexpectedByte,
+        }
+    }
+
+    /// A byte of a multi-byte character inside a string, checked against RFC 3629's table of
+    /// well-formed sequences: no overlongs, no surrogates, nothing above U+10FFFF.
+    fn utf8_byte(&mut self, b: u8) -> Result<(), JsonErrorKind> {
+        if self.utf8_remaining > 0 {
+            if b < self.utf8_low || b > self.utf8_high {
+                return Err(JsonErrorKind::InvalidUtf8);
+            }
+            self.utf8_remaining -= 1;
+            (self.utf8_low, self.utf8_high) = (0x80, 0xbf);
+        } else {
+            (self.utf8_remaining, self.utf8_low, self.utf8_high) = match b {
+                0xc2..=0xdf => (1, 0x80, 0xbf),
+                0xe0 => (2, 0xa0, 0xbf),
+                0xe1..=0xec | 0xee..=0xef => (2, 0x80, 0xbf),
+                0xed => (2, 0x80, 0x9f),
+                0xf0 => (3, 0x90, 0xbf),
+                0xf1..=0xf3 => (3, 0x80, 0xbf),
+                0xf4 => (3, 0x80, 0x8f),
+                _ => return Err(JsonErrorKind::InvalidUtf8),
+            };
+        }
+        self.key_byte(b);
+        Ok(())
+    }
+}
+
+/// Checks that `document` is one JSON value.
+pub fn validate(document: &[u8]) -> Result<(), JsonError> {
+    let mut scanner = Scanner::new(&[]);
+    scanner.feed(document)?;
+    scanner.finish().map(|_| ())
+}
+
+/// The values at `paths` in a complete document.
+pub fn extract(document: &[u8], paths: &[Path]) -> Result<Vec<Option<Vec<u8>>>, JsonError> {
+    let paths: Vec<&Path> = paths.iter().collect();
+    let mut scanner = Scanner::new(&paths);
+    scanner.feed(document)?;
+    scanner.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::String;
+    use alloc::vec;
+
+    fn paths(texts: &[&str]) -> Vec<Path> {
+        texts.iter().map(|t| Path::parse(t).unwrap()).collect()
+    }
+
+    fn found(document: &str, texts: &[&str]) -> Vec<Option<String>> {
+        extract(document.as_bytes(), &paths(texts)).unwrap().into_iter().map(|v| v.map(|bytes| String::from_utf8(bytes).unwrap())).collect()
+    }
+
+    fn some(text: &str) -> Option<String> {
+        Some(text.into())
+    }
+
+    #[test]
+    fn nested_fields_come_out_byte_for_byte() {
+        let doc = r#"{"data":{"id":12345678901234567890123456789,"attributes":{"name":"\u00e9t\u00E9","score":1.0e+2}}}"#;
+        assert_eq!(
+            found(doc, &["/data/id", "data.attributes.name", "data.attributes.score"]),
+            [some("12345678901234567890123456789"), some(r#""\u00e9t\u00E9""#), some("1.0e+2")]
+        );
+    }
+
+    #[test]
+    fn containers_come_out_whole_with_their_inner_whitespace() {
+        let doc = "{\"a\": { \"b\" : [1, 2 ,{\"c\":null}] } , \"z\":0}";
+        assert_eq!(found(doc, &["a"]), [some("{ \"b\" : [1, 2 ,{\"c\":null}] }")]);
+        assert_eq!(found(doc, &["a.b"]), [some("[1, 2 ,{\"c\":null}]")]);
+        assert_eq!(found(doc, &["a.b.2.c", "z"]), [some("null"), some("0")]);
+    }
+
+    #[test]
+    fn array_elements_are_found_by_index() {
+        let doc = r#"{"items":[{"id":"a"},{"id":"b"},[10,20,30]]}"#;
+        assert_eq!(found(doc, &["items.1.id", "/items/2/2", "items.3"]), [some(r#""b""#), some("30"), None]);
+    }
+
+    #[test]
+    fn numeric_segments_also_match_object_keys() {
+        assert_eq!(found(r#"{"0":{"1":true}}"#, &["0.1"]), [some("true")]);
+    }
+
+    #[test]
+    fn nested_paths_capture_at_the_same_time() {
+        let doc = r#"{"a":{"b":[1,{"c":"x"}]}}"#;
+        assert_eq!(
+            found(doc, &["a", "a.b.1.c", "a.b", ""]),
+            [some(r#"{"b":[1,{"c":"x"}]}"#), some(r#""x""#), some(r#"[1,{"c":"x"}]"#), some(doc)]
+        );
+    }
+
+    #[test]
+    fn scalars_at_the_root_and_numbers_before_delimiters() {
+        assert_eq!(found(" 42 ", &[""]), [some("42")]);
+        assert_eq!(found("-0.5e-3", &[""]), [some("-0.5e-3")]);
+        assert_eq!(found("[7]", &["0"]), [some("7")]);
+        assert_eq!(found("{\"n\":7}", &["n"]), [some("7")]);
+        assert_eq!(found("{\"n\":7\n}", &["n"]), [some("7")]);
+    }
+
+    #[test]
+    fn escaped_keys_match_their_decoded_text() {
+        let doc = r#"{"a\"b":1,"\u00e9":2,"\ud83d\ude00":3,"x\/y":4,"\ud83d":5}"#;
+        assert_eq!(found(doc, &["/a\"b", "é", "😀", "/x~1y", "\u{fffd}"]), [some("1"), some("2"), some("3"), some("4"), None]);
+    }
+
+    #[test]
+    fn a_key_that_only_starts_like_the_segment_does_not_match() {
+        assert_eq!(found(r#"{"na":1,"namex":2,"name":3}"#, &["name"]), [some("3")]);
+    }
+
+    #[test]
+    fn a_repeated_key_yields_its_last_value() {
+        assert_eq!(found(r#"{"a":{"x":1},"a":[2]}"#, &["a", "a.x"]), [some("[2]"), None]);
+        assert_eq!(found(r#"{"a":{"b":{"x":1}},"a":{"b":{"y":2}}}"#, &["a.b.x", "a.b.y"]), [None, some("2")]);
+        assert_eq!(found(r#"{"a":[{"x":1},{"x":2}]}"#, &["a.0.x", "a.1.x"]), [some("1"), some("2")]);
+    }
+
+    #[test]
+    fn missing_paths_and_type_mismatches_yield_none() {
+        assert_eq!(found(r#"{"a":[1],"b":"s"}"#, &["a.x", "b.0", "c", "a.1"]), [None, None, None, None]);
+    }
+
+    #[test]
+    fn chunk_boundaries_change_nothing() {
+        let doc = br#"{"k\u00e9y":[1, 22.5e+3, "\ud83d\ude00 \u00e9", {"deep":[true,false,null]}]}"#;
+        let wanted = paths(&["/k\u{e9}y", "/k\u{e9}y/1", "/k\u{e9}y/2", "/k\u{e9}y/3/deep"]);
+        let whole = extract(doc, &wanted).unwrap();
+        let wanted: Vec<&Path> = wanted.iter().collect();
+        for size in 1..doc.len() {
+            let mut scanner = Scanner::new(&wanted);
+            for chunk in doc.chunks(size) {
+                scanner.feed(chunk).unwrap();
+            }
+            assert_eq!(scanner.finish().unwrap(), whole, "chunk size {size}");
+        }
+        assert_eq!(whole[1].as_deref(), Some(&b"22.5e+3"[..]));
+    }
+
+    #[test]
+    fn errors_name_their_kind_and_offset() {
+        let error = |doc: &str| validate(doc.as_bytes()).unwrap_err();
+        assert_eq!(error("{\"a\":1,}"), JsonError { kind: JsonErrorKind::UnexpectedByte, offset: 7 });
+        assert_eq!(error("[1] x").kind, JsonErrorKind::TrailingData);
+        assert_eq!(error("[\"\x01\"]").kind, JsonErrorKind::ControlCharacterInString);
+        assert_eq!(error("[\"\\x\"]").kind, JsonErrorKind::InvalidEscape);
+        assert_eq!(error("[01]").kind, JsonErrorKind::UnexpectedByte);
+        assert_eq!(error("[1.]").kind, JsonErrorKind::InvalidNumber);
+        assert_eq!(error("[1").kind, JsonErrorKind::UnexpectedEnd);
+        assert_eq!(error("").kind, JsonErrorKind::UnexpectedEnd);
+        assert_eq!(error("[}").kind, JsonErrorKind::UnexpectedByte);
+        assert_eq!(validate(b"[\"\xed\xa0\x80\"]").unwrap_err().kind, JsonErrorKind::InvalidUtf8);
+        assert_eq!(validate(b"[\"\xc0\xaf\"]").unwrap_err().kind, JsonErrorKind::InvalidUtf8);
+    }
+
+    #[test]
+    fn deep_nesting_needs_no_stack() {
+        let depth = 1_000_000;
+        let mut doc = vec![b'['; depth];
+        doc.extend(vec![b']'; depth]);
+        assert_eq!(validate(&doc), Ok(()));
+        doc.pop();
+        assert_eq!(validate(&doc).unwrap_err().kind, JsonErrorKind::UnexpectedEnd);
+    }
+}
