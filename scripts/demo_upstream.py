@@ -1,17 +1,58 @@
-"""A small demo upstream API on loopback: answers every JSON request with a nested document that
-shows what edge-relay preserves (a 29-digit id, escapes, unicode) and echoes the request back.
+"""A small demo upstream API on loopback.
+
+- GET /api/users/<id>[?lang=..]: a user document that echoes the id and the lang it received, so a
+  relay's route placeholder and query template can be seen to arrive.
+- GET /api/weather?city=..: a forecast document for the city it received.
+- Anything else (POST /api, say): a nested document that shows what edge-relay preserves (a 29-digit
+  id, escapes, unicode) and echoes the request's JSON back.
 
 Usage: python3 scripts/demo_upstream.py [PORT]   (default 8081)
 """
 import http.server
 import json
 import sys
+from urllib.parse import parse_qs, unquote, urlsplit
+
+GREETINGS = {"en": "Hello", "nb": "Hei", "fr": "Bonjour", "de": "Hallo"}
+WEATHER = {"Oslo": (-3.5, "snow"), "Lisbon": (17.0, "sun"), "S\u00e3o Paulo": (24.5, "rain")}
+
+
+def user(user_id, lang):
+    return {
+        "data": {
+            "id": user_id,
+            "lang": lang,
+            "name": "Zo\u00eb" if user_id == "7" else "User " + user_id,
+            "greeting": GREETINGS.get(lang or "en", GREETINGS["en"]),
+        },
+        "meta": {"status": "ok"},
+    }
+
+
+def weather(city):
+    temp, condition = WEATHER.get(city, (12.0, "clouds"))
+    return {"location": {"city": city}, "current": {"temp_c": temp, "condition": condition}}
 
 
 class DemoApi(http.server.BaseHTTPRequestHandler):
+    def send_json(self, body):
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def answer(self):
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
+        url = urlsplit(self.path)
+        query = parse_qs(url.query, keep_blank_values=True)
+        segments = url.path.split("/")
+        if self.command == "GET" and len(segments) == 4 and segments[:3] == ["", "api", "users"] and segments[3]:
+            lang = query.get("lang", [None])[0]
+            return self.send_json(json.dumps(user(unquote(segments[3]), lang)).encode())
+        if self.command == "GET" and url.path == "/api/weather":
+            return self.send_json(json.dumps(weather(query.get("city", [""])[0])).encode())
         try:
             echo = json.loads(raw) if raw else None
         except ValueError:
@@ -23,11 +64,7 @@ class DemoApi(http.server.BaseHTTPRequestHandler):
             '"echo":' + json.dumps(echo) + '},'
             '"meta":{"status":"ok","request_bytes":' + str(len(raw)) + '}}'
         ).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_json(body)
 
     do_GET = do_POST = do_PUT = do_PATCH = answer
 

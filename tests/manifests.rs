@@ -1,7 +1,8 @@
 //! The Spin manifests and the SpinKube SpinApp: each names an artifact the build produces, uses
-//! only declared variables, lets the component reach exactly its upstream, and configures the
-//! relay with settings it accepts; and the SpinApp is one the SpinKube CRD (spin-operator v0.6.1,
-//! vendored in tests/data/spinkube/) accepts.
+//! only declared variables, lets every component reach exactly its upstream, and configures the
+//! relay with settings it accepts; spin.toml serves several endpoints from the one portable
+//! artifact, each component on its own route with its own environment; and the SpinApp is one the
+//! SpinKube CRD (spin-operator v0.6.1, vendored in tests/data/spinkube/) accepts.
 
 mod openapi_schema;
 mod support;
@@ -18,12 +19,84 @@ fn manifest(name: &str) -> Value {
 }
 
 fn relay_component(manifest: &Value) -> &Value {
+    let served = served_components(manifest);
+    assert_eq!(served.len(), 1);
+    assert_eq!(served[0].0, "/...");
+    served[0].2
+}
+
+/// Each HTTP trigger's route, component name and component, in the manifest's order; every
+/// component is served by exactly one trigger, and every trigger names a component.
+fn served_components(manifest: &Value) -> Vec<(&str, &str, &Value)> {
     assert_eq!(manifest["spin_manifest_version"].as_integer(), Some(2));
-    let triggers = manifest["trigger"]["http"].as_array().unwrap();
-    assert_eq!(triggers.len(), 1);
-    assert_eq!(triggers[0]["route"].as_str(), Some("/..."));
-    let name = triggers[0]["component"].as_str().unwrap();
-    &manifest["component"][name]
+    let components = manifest["component"].as_table().unwrap();
+    let mut served = Vec::new();
+    for trigger in manifest["trigger"]["http"].as_array().unwrap() {
+        let route = trigger["route"].as_str().unwrap();
+        let name = trigger["component"].as_str().unwrap();
+        let component = components.get(name).unwrap_or_else(|| panic!("the route {route} names no component: {name}"));
+        assert!(served.iter().all(|(known, _, _)| *known != route), "two triggers for {route}");
+        assert!(served.iter().all(|(_, known, _)| *known != name), "{name} is served by two triggers");
+        served.push((route, name, component));
+    }
+    for name in components.keys() {
+        assert!(served.iter().any(|(_, known, _)| known == name), "no trigger serves the component {name}");
+    }
+    served
+}
+
+/// A route in Spin's syntax: `/`-separated literal segments or `:name` single-segment wildcards,
+/// optionally ending in the trailing wildcard `/...` (`/...` alone matches every path). Its
+/// segments, and whether it ends in the wildcard.
+fn spin_route_segments(route: &str) -> Result<(Vec<&str>, bool), String> {
+    let rest = route.strip_prefix('/').ok_or(format!("the Spin route {route} does not start with /"))?;
+    let (rest, trailing) = match rest.strip_suffix("...") {
+        Some(head) if head.is_empty() || head.ends_with('/') => (head.strip_suffix('/').unwrap_or(head), true),
+        _ => (rest, false),
+    };
+    if rest.is_empty() {
+        return Ok((Vec::new(), trailing));
+    }
+    let segments: Vec<&str> = rest.split('/').collect();
+    for segment in &segments {
+        // `{id}` is the relay's placeholder syntax (RELAY_ROUTE), not Spin's.
+        if segment.is_empty() || segment.contains(['{', '}', '*']) || segment.contains("...") || *segment == ":" {
+            return Err(format!("{route} is not a Spin route: the segment {segment:?}"));
+        }
+    }
+    Ok((segments, trailing))
+}
+
+/// Whether every path of the relay route `relay_route` (`/users/{id}`, `/v1/{rest*}`) is one that
+/// the Spin route `spin_route` sends to the component: otherwise part of it could never be reached.
+fn spin_route_covers(spin_route: &str, relay_route: &str) -> bool {
+    let (spin, trailing) = spin_route_segments(spin_route).unwrap();
+    let relay: Vec<&str> = relay_route.strip_prefix('/').unwrap_or(relay_route).split('/').collect();
+    let fits = |spin: &str, relay: &str| {
+        let placeholder = relay.starts_with('{');
+        let rest = relay.ends_with("*}");
+        // A `:name` wildcard takes any one segment; a literal only itself.
+        (spin.starts_with(':') && !rest) || (spin == relay && !placeholder)
+    };
+    let lengths_fit = if trailing { relay.len() >= spin.len() } else { relay.len() == spin.len() };
+    lengths_fit && spin.iter().zip(&relay).all(|(s, r)| fits(s, r))
+}
+
+/// The environment of a component, as the relay reads it.
+fn environment(component: &Value) -> Vec<(String, String)> {
+    let table = component["environment"].as_table().expect("the component has an environment");
+    table.iter().map(|(k, v)| (k.clone(), v.as_str().expect("environment values are strings").to_string())).collect()
+}
+
+fn setting<'e>(environment: &'e [(String, String)], name: &str) -> Option<&'e str> {
+    environment.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// `scheme://authority` of an absolute URL.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").unwrap_or_else(|| panic!("{url} is not an absolute URL")) + 3;
+    let end = url[after_scheme..].find(['/', '?', '#']).map_or(url.len(), |at| after_scheme + at);
+    &url[..end]
 }
 
 fn source_exists(component: &Value) -> String {
@@ -43,18 +116,62 @@ fn references(template: &str) -> Vec<String> {
 }
 
 #[test]
-fn the_portable_manifest_serves_the_portable_artifact_against_exactly_its_upstream() {
+fn every_component_of_the_portable_manifest_serves_the_portable_artifact_against_exactly_its_upstream() {
     let spin = manifest("spin.toml");
-    let component = relay_component(&spin);
-    assert_eq!(source_exists(component), "dist/edge_relay.wasm");
-    let environment: Vec<(String, String)> =
-        component["environment"].as_table().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect();
-    let config = Config::from_env(&environment).expect("the manifest's environment is a valid configuration");
-    let url = environment.iter().find(|(k, _)| k == "RELAY_UPSTREAM_URL").unwrap().1.clone();
-    let origin = format!("http://{}", config.job.upstream.authority);
-    assert!(url.starts_with(&origin));
-    assert_eq!(hosts(component), [origin.as_str()]);
-    assert_eq!(component["build"]["command"].as_str(), Some("scripts/build http"));
+    let served = served_components(&spin);
+    assert!(served.len() >= 2, "spin.toml shows several endpoints from one artifact");
+    let mut builds = Vec::new();
+    for (route, name, component) in &served {
+        assert_eq!(source_exists(component), "dist/edge_relay.wasm", "{name}");
+        let environment = environment(component);
+        for required in ["RELAY_UPSTREAM_URL", "RELAY_FIELDS"] {
+            assert!(setting(&environment, required).is_some_and(|v| !v.is_empty()), "{name} does not set {required}");
+        }
+        for (variable, _) in &environment {
+            assert!(SETTINGS.contains(&variable.as_str()), "{name}: {variable} is not a setting the relay reads");
+        }
+        let config = Config::from_env(&environment).unwrap_or_else(|e| panic!("{name}'s environment is not a valid configuration: {e:?}"));
+        let url = setting(&environment, "RELAY_UPSTREAM_URL").unwrap();
+        let origin = origin_of(url);
+        assert_eq!(origin.split_once("://").unwrap().1, config.job.upstream.authority, "{name}: the relay reads another host");
+        assert_eq!(hosts(component), [origin], "{name} may reach exactly the upstream of its RELAY_UPSTREAM_URL");
+        spin_route_segments(route).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // The relay's route must lie inside the Spin route, or part of it is unreachable.
+        if let Some(relay_route) = setting(&environment, "RELAY_ROUTE") {
+            assert!(spin_route_covers(route, relay_route), "{name}: the Spin route {route} does not cover RELAY_ROUTE={relay_route}");
+        }
+        if let Some(build) = component.get("build") {
+            builds.push(build["command"].as_str().unwrap());
+        }
+    }
+    // One source, so one build: the first component's.
+    assert_eq!(builds, ["scripts/build http"]);
+    // The catch-all keeps the demo's fields (scripts/demo, README).
+    let (_, _, catch_all) = served.iter().find(|(route, _, _)| *route == "/...").expect("a catch-all route");
+    let fields = setting(&environment(catch_all), "RELAY_FIELDS").unwrap().to_string();
+    assert_eq!(fields, "id=/data/id,name=data.attributes.name,status=/meta/status,first_tag=data.attributes.tags.0");
+}
+
+#[test]
+fn spin_routes_are_read_as_spin_reads_them() {
+    assert!(spin_route_covers("/...", "/users/{id}"));
+    assert!(spin_route_covers("/users/...", "/users/{id}"));
+    assert!(spin_route_covers("/users/:id", "/users/{id}"));
+    assert!(spin_route_covers("/weather", "/weather"));
+    assert!(spin_route_covers("/v1/...", "/v1/{rest*}"));
+    assert!(!spin_route_covers("/weather", "/weather/{city}"));
+    assert!(!spin_route_covers("/users", "/users/{id}"));
+    assert!(!spin_route_covers("/users/...", "/accounts/{id}"));
+    assert!(!spin_route_covers("/users/:id", "/users/{id}/profile"));
+    assert!(!spin_route_covers("/v1/:rest", "/v1/{rest*}"));
+    assert!(!spin_route_covers("/users/7", "/users/{id}"));
+    assert_eq!(origin_of("http://127.0.0.1:8081/api/users/{id}?lang={query.lang}"), "http://127.0.0.1:8081");
+    assert_eq!(origin_of("https://api.example.com?q=1"), "https://api.example.com");
+    for not_spin in ["/users/{id}", "users/...", "/users/", "/a/.../b", "/users/:", "/v1/*", "/users..."] {
+        assert!(spin_route_segments(not_spin).is_err(), "{not_spin} passed as a Spin route");
+    }
+    assert_eq!(spin_route_segments("/..."), Ok((vec![], true)));
+    assert_eq!(spin_route_segments("/users/:id/edit"), Ok((vec!["users", ":id", "edit"], false)));
 }
 
 #[test]
