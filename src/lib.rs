@@ -24,6 +24,7 @@ pub mod json;
 pub mod path;
 pub mod relay;
 pub mod route;
+pub mod shape;
 pub mod template;
 pub mod text;
 

@@ -1,0 +1,50 @@
+//! The shape language: a documented subset of jq (`RELAY_SHAPE`, the command's `--shape`) that
+//! builds the answer from the upstream's document. This is its first part, the parser
+//! ([`parse`]): a program of the subset becomes an [`Expr`] tree, and anything else is refused
+//! at configuration time, naming the construct and its column. Planning (which values the
+//! streaming scanner must keep) and evaluation (building the answer as the document streams in,
+//! values copied byte for byte) are the parts still to come; until then no artifact reads a
+//! shape, and `RELAY_FIELDS` shapes the answer.
+
+mod parse;
+
+pub use parse::{parse, Expr, Problem, ShapeError};
+
+/// Whether `expr` yields exactly one value whatever its input: what an HTTP answer needs (a
+/// program that can yield several, or none, must be wrapped in `[ ]`).
+pub fn yields_one(expr: &Expr) -> bool {
+    match expr {
+        Expr::Each(..) | Expr::Comma(..) | Expr::Select(_) => false,
+        Expr::Field(of, _, _) | Expr::Index(of, _, _) => yields_one(of),
+        Expr::Object(entries) => entries.iter().all(|(_, value)| yields_one(value)),
+        Expr::Pipe(a, b) | Expr::Alternative(a, b) | Expr::Or(a, b) | Expr::And(a, b) | Expr::Equals(a, b, _) => {
+            yields_one(a) && yields_one(b)
+        }
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_program_for_an_http_answer_yields_one_value() {
+        for one in [
+            ".",
+            ".a.b[0]",
+            "[.[] | .id]",
+            "{a: .x, b: [.y[]], c: (.z // 1)}",
+            "map(.id)",
+            ".a // 1",
+            ".items | length",
+            "keys",
+            "[.[] | select(.k)]",
+        ] {
+            assert!(yields_one(&parse(one).unwrap()), "{one}");
+        }
+        for several in [".[]", ".a, .b", ".[] | .id", "select(.a)", "{a: .x[]}", ".a[] // 1", ".items[] | length"] {
+            assert!(!yields_one(&parse(several).unwrap()), "{several}");
+        }
+    }
+}
