@@ -114,3 +114,63 @@ proptest! {
         }
     }
 }
+
+/// Route placeholders and template values, whatever the client spells: the upstream path the
+/// relay builds never holds a dot segment, nor a byte RFC 3986 does not allow, nor more segments
+/// than the template and the route give it; and each value decodes back to what the client sent.
+mod shaping {
+    use edge_relay::route::{query_params, Route};
+    use edge_relay::template::UrlTemplate;
+    use proptest::prelude::*;
+
+    /// Percent-decodes a URL part (for the round trip).
+    fn decoded(text: &str) -> Vec<u8> {
+        edge_relay::route::decode(text.as_bytes(), false)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn a_value_never_leaves_its_segment(segment in prop::collection::vec(any::<u8>(), 1..24), query in prop::collection::vec(any::<u8>(), 0..24)) {
+            let route = Route::parse("/users/{id}").unwrap();
+            let template = UrlTemplate::parse("http://h/v2/users/{id}/x?q={query.q}&k=1", Some(&route)).unwrap();
+            // The client's spelling: the segment percent-encoded byte by byte, so any byte can come.
+            let spelled: String = segment.iter().map(|b| format!("%{b:02X}")).collect();
+            let query_spelled: String = query.iter().map(|b| format!("%{b:02X}")).collect();
+            let target = format!("/users/{spelled}?q={query_spelled}");
+            let Some(params) = route.matches(target.as_bytes()) else {
+                // Refused only for a dot segment, or one that climbs once decoded.
+                let climbs = segment.split(|&b| b == b'/' || b == b'\\').any(|part| part == b"." || part == b"..");
+                prop_assert!(climbs, "{target} refused");
+                return Ok(());
+            };
+            let path = template.render(&params, &query_params(target.as_bytes())).unwrap();
+            prop_assert!(path.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&b)), "{path}");
+            let (path_part, query_part) = path.split_once('?').unwrap();
+            let segments: Vec<&str> = path_part.split('/').collect();
+            prop_assert_eq!(segments.len(), 5, "{}", path);
+            prop_assert!(segments.iter().all(|s| *s != "." && *s != ".."));
+            prop_assert_eq!(decoded(segments[3]), segment.clone());
+            let pairs: Vec<&str> = query_part.split('&').collect();
+            prop_assert_eq!(pairs.len(), 2, "{}", path);
+            prop_assert_eq!(decoded(pairs[0].strip_prefix("q=").unwrap()), query);
+        }
+
+        #[test]
+        fn the_rest_keeps_its_segments_apart(segments in prop::collection::vec(prop::collection::vec(any::<u8>(), 1..8), 1..5)) {
+            let route = Route::parse("/v1/{rest*}").unwrap();
+            let template = UrlTemplate::parse("http://h/api/{rest*}", Some(&route)).unwrap();
+            let spelled: Vec<String> = segments.iter().map(|s| s.iter().map(|b| format!("%{b:02X}")).collect()).collect();
+            let target = format!("/v1/{}", spelled.join("/"));
+            let Some(params) = route.matches(target.as_bytes()) else {
+                let climbs = segments.iter().any(|s| s.split(|&b| b == b'/' || b == b'\\').any(|part| part == b"." || part == b".."));
+                prop_assert!(climbs, "{target} refused");
+                return Ok(());
+            };
+            let path = template.render(&params, &[]).unwrap();
+            let out: Vec<Vec<u8>> = path.trim_start_matches("/api/").split('/').map(decoded).collect();
+            prop_assert_eq!(out, segments);
+        }
+    }
+}
