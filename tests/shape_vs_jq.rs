@@ -107,3 +107,141 @@ fn the_subset_agrees_with_jq_on_what_is_a_program() {
         assert_eq!(jq_compiles(program), Some(true), "jq refuses {program}");
     }
 }
+
+/// jq's outputs for `program` on `document` (one per line of `jq -c`), or `None` for its run-time
+/// error.
+fn jq_outputs(program: &str, document: &str) -> Option<Vec<serde_json::Value>> {
+    use std::io::Write;
+    let mut child = Command::new("jq")
+        .args(["-c", "--argjson", "query", r#"{"city":"Oslo","n":"2"}"#, "--argjson", "params", r#"{"id":"7"}"#, program])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(document.as_bytes()).ok()?;
+    let output = child.wait_with_output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    Some(String::from_utf8_lossy(&output.stdout).lines().map(|line| serde_json::from_str(line).unwrap()).collect())
+}
+
+/// JSON values equal as jq sees them: numbers as doubles (jq 1.6 keeps no more), objects as maps.
+fn same_value(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        (Value::Array(a), Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_value(a, b)),
+        (Value::Object(a), Value::Object(b)) => a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| same_value(v, w))),
+        _ => a == b,
+    }
+}
+
+fn ours(program: &str, document: &str) -> Option<Vec<serde_json::Value>> {
+    use edge_relay::shape::{eval, Value};
+    let expr = parse(program).unwrap_or_else(|e| panic!("{program}: {}", e.message()));
+    let vars: [(&str, &[u8]); 2] = [("query", br#"{"city":"Oslo","n":"2"}"#), ("params", br#"{"id":"7"}"#)];
+    let found = eval(&expr, Value::Found(document.as_bytes()), &vars).ok()?;
+    Some(
+        found
+            .iter()
+            .map(|v| serde_json::from_slice(v.text()).unwrap_or_else(|e| panic!("{program}: {e}: {:?}", String::from_utf8_lossy(v.text()))))
+            .collect(),
+    )
+}
+
+const DOCUMENT: &str = r#"{"items":[{"id":1,"name":"a","kind":"a","tags":["x","y"],"price":1.50},{"id":2,"name":"b","kind":"b","tags":[],"price":null},{"id":3,"name":"c","kind":"a","extra":{"deep":[true,false]}}],"user":{"id":"u1","name":"Zo\u00eb","roles":null},"count":3,"caf\u00e9":"\u00e9","empty":{},"neg":-1.5,"list":[3,1,2],"dup":{"k":1,"k":2}}"#;
+
+/// Programs of the subset on documents, each answered by the evaluator as jq answers it
+/// (compared as JSON values; jq prints them compactly, the evaluator keeps the document's bytes).
+const CASES: &[(&str, &str)] = &[
+    (".", DOCUMENT),
+    (".items", DOCUMENT),
+    (".items[0]", DOCUMENT),
+    (".items[-1]", DOCUMENT),
+    (".items[5]", DOCUMENT),
+    (".items[-9]", DOCUMENT),
+    (".items[]", DOCUMENT),
+    (".items[].id", DOCUMENT),
+    (".items[0].tags[]", DOCUMENT),
+    (".items[].tags[]?", DOCUMENT),
+    (".user.name", DOCUMENT),
+    (".user.missing", DOCUMENT),
+    (".user.missing.deeper", DOCUMENT),
+    (".\"caf\u{e9}\"", DOCUMENT),
+    (".[\"caf\\u00e9\"]", DOCUMENT),
+    (".dup.k", DOCUMENT),
+    ("[.items[] | {id, name}]", DOCUMENT),
+    ("[.items[] | select(.kind == \"a\") | .id]", DOCUMENT),
+    ("[.items[] | select(.kind != \"a\") | .name]", DOCUMENT),
+    ("[.items[] | select(has(\"extra\")) | .id]", DOCUMENT),
+    ("[.items[] | select(.price == 1.5)]", DOCUMENT),
+    ("[.items[] | select(.price == null) | .id]", DOCUMENT),
+    ("[.items[] | select(.tags == [])]", DOCUMENT),
+    ("{user: {id: .user.id}, count: (.items | length)}", DOCUMENT),
+    ("{count: .items | length}", DOCUMENT),
+    ("map(.)", "[1,[2],{\"a\":3}]"),
+    ("[.items[] | .price // 0]", DOCUMENT),
+    (".user.roles // \"none\"", DOCUMENT),
+    (".missing // .also // 3", DOCUMENT),
+    ("[.items[].tags[] // \"x\"]", DOCUMENT),
+    ("(.items | length), (.user | length), (.user.name | length), (.neg | length), (.count | length), (.missing | length)", DOCUMENT),
+    ("keys", DOCUMENT),
+    (".list | keys", DOCUMENT),
+    (".empty | keys", DOCUMENT),
+    ("[.[] | type]", "[null,true,1,\"s\",[],{}]"),
+    (".items | map(.id)", DOCUMENT),
+    (".items | map(select(.id != 2) | .name)", DOCUMENT),
+    ("[.items[] | .id == 1 or .id == 3]", DOCUMENT),
+    ("[.items[] | .id == 1 and .kind == \"a\"]", DOCUMENT),
+    ("[.items[] | .price | not]", DOCUMENT),
+    ("[(true, false) and (true, false)]", "null"),
+    ("[(true, false) or (true, false)]", "null"),
+    ("[(1, 2) == (1, 3)]", "null"),
+    ("{a: (1, 2), b: (3, 4)}", "null"),
+    ("[.[] | select((true, false, true))]", "[1,2]"),
+    ("[(null, 1, false, 2) // 5]", "null"),
+    ("[(null, false) // (5, 6)]", "null"),
+    ("$query.city", "null"),
+    ("{q: $query.city, units: \"metric\", limit: (.limit // 10)}", "{\"limit\":3}"),
+    ("{q: $query.city, units: \"metric\", limit: (.limit // 10)}", "null"),
+    ("$params", "null"),
+    ("{$query}", "null"),
+    ("[.a?, .[]?, .[0]?]", "1"),
+    ("[.items[0].id.x?]", DOCUMENT),
+    (".a", "1"),
+    (".[]", "\"x\""),
+    (".[0]", "{}"),
+    ("length", "true"),
+    ("keys", "1"),
+    ("has(\"a\")", "[1]"),
+    ("map(.)", "3"),
+    (".items[].tags[]", DOCUMENT),
+    ("[.[] | select(.a == {\"x\": [1, 2]})]", "[{\"a\":{\"x\":[1,2.0]}},{\"a\":{\"x\":[2,1]}}]"),
+    ("[.[] | . == \"\u{e9}\"]", "[\"\\u00e9\",\"e\"]"),
+    ("[1.0e+2, -0.5, 0, \"s\", null, true]", "null"),
+    ("{\"a b\": 1, c: [], d: {}}", "null"),
+    ("[]", "null"),
+    (".", "  [1, 2]  "),
+    ("[.[] | .a]", "[{\"a\":1},null,{\"b\":2}]"),
+    ("[.[] | length]", "[\"h\u{e9}llo\",\"\",[1],{\"a\":1}]"),
+];
+
+#[test]
+fn the_evaluator_answers_as_jq_does() {
+    if jq_compiles(".").is_none() {
+        eprintln!("skipped: jq is not installed (scripts/setup installs it)");
+        return;
+    }
+    for (program, document) in CASES {
+        let (ours, jqs) = (ours(program, document), jq_outputs(program, document));
+        let agree = match (&ours, &jqs) {
+            (Some(a), Some(b)) => a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_value(a, b)),
+            (None, None) => true,
+            _ => false,
+        };
+        assert!(agree, "{program} on {document}:\n ours {ours:?}\n jq's {jqs:?}");
+    }
+    assert!(CASES.len() >= 60);
+}

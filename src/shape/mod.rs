@@ -1,13 +1,15 @@
 //! The shape language: a documented subset of jq (`RELAY_SHAPE`, the command's `--shape`) that
-//! builds the answer from the upstream's document. This is its first part, the parser
-//! ([`parse`]): a program of the subset becomes an [`Expr`] tree, and anything else is refused
-//! at configuration time, naming the construct and its column. Planning (which values the
-//! streaming scanner must keep) and evaluation (building the answer as the document streams in,
-//! values copied byte for byte) are the parts still to come; until then no artifact reads a
-//! shape, and `RELAY_FIELDS` shapes the answer.
+//! builds the answer from the upstream's document. Two of its parts exist: the parser
+//! ([`parse`]: a program of the subset becomes an [`Expr`] tree, anything else is refused naming
+//! the construct and its column) and an evaluator over a whole document in memory ([`eval`],
+//! values copied byte for byte, jq's meaning for every construct). The plan and the streaming
+//! evaluator (which values the scanner keeps as an upstream's answer streams in) are still to
+//! come; until then the HTTP component shapes its answer with `RELAY_FIELDS`.
 
+mod eval;
 mod parse;
 
+pub use eval::{eval, kind, same, EvalError, Value, Variables};
 pub use parse::{parse, Expr, Problem, ShapeError};
 
 /// Whether `expr` yields exactly one value whatever its input: what an HTTP answer needs (a

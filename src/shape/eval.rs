@@ -1,0 +1,525 @@
+//! The evaluator of the shape language over a whole document in memory, with jq's meaning for
+//! every construct: the order of a program's outputs, what `//`, `and`, `or` and `select` keep,
+//! `length` and `keys` and `type`, and the run-time errors `?` silences.
+//!
+//! Values are the document's bytes: a value found in the document is its slice of the text
+//! (numbers keep their spelling, strings their escapes, containers their inner whitespace); only
+//! what the program builds (`{...}`, `[...]`, `length`, `keys`, `type`, comparisons) is new text.
+//! `==` compares by value: numbers by exact decimal value (jq rounds them to doubles past 2^53,
+//! a documented difference), strings by their decoded text, objects whatever their key order.
+//!
+//! This evaluator holds the document whole: the command's `--shape` on a document of its own.
+//! The streaming one, which reads an upstream's answer once as it arrives, is still to come.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::parse::Expr;
+use crate::json::{decode_string, write_string};
+
+/// A value: JSON text, either a slice of the document (or of the program) or text built here.
+#[derive(Clone, Debug)]
+pub enum Value<'d> {
+    Found(&'d [u8]),
+    Built(Vec<u8>),
+}
+
+impl Value<'_> {
+    pub fn text(&self) -> &[u8] {
+        match self {
+            Value::Found(text) => trim(text),
+            Value::Built(text) => text,
+        }
+    }
+}
+
+/// What a step of the program could not do with the value it met (jq's run-time errors).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvalError {
+    /// The step, as the program spells it: `.a`, `.[0]`, `.[]`, `length`, `keys`, `has("k")`.
+    pub step: String,
+    /// The type of the value met: `number`, `string`, ...
+    pub met: &'static str,
+}
+
+impl EvalError {
+    /// `` `.a` cannot be applied to a number ``.
+    pub fn message(&self) -> String {
+        let mut text = String::from("`");
+        text.push_str(&self.step);
+        text.push_str("` cannot be applied to ");
+        text.push_str(if matches!(self.met, "array" | "object") { "an " } else { "a " });
+        text.push_str(self.met);
+        text
+    }
+}
+
+/// The variables a program may read (`$query`, `$params`), each with its JSON text.
+pub type Variables<'v> = [(&'v str, &'v [u8])];
+
+/// Every output of `expr` for `input`, in jq's order.
+pub fn eval<'d>(expr: &'d Expr, input: Value<'d>, variables: &Variables<'d>) -> Result<Vec<Value<'d>>, EvalError> {
+    let mut out = Vec::new();
+    run(expr, input, variables, &mut out)?;
+    Ok(out)
+}
+
+fn run<'d>(expr: &'d Expr, input: Value<'d>, vars: &Variables<'d>, out: &mut Vec<Value<'d>>) -> Result<(), EvalError> {
+    match expr {
+        Expr::Identity => out.push(input),
+        Expr::Literal(text) => out.push(Value::Found(text.as_bytes())),
+        Expr::Variable(name) => {
+            let value = vars.iter().find(|(known, _)| known == name).map_or(&b"null"[..], |(_, value)| *value);
+            out.push(Value::Found(value));
+        }
+        Expr::Field(of, key, optional) => {
+            for value in eval(of, input, vars)? {
+                match field(&value, key) {
+                    Ok(found) => out.push(found),
+                    Err(met) if !optional => return Err(step_error(key_step(key), met)),
+                    Err(_) => {}
+                }
+            }
+        }
+        Expr::Index(of, index, optional) => {
+            for value in eval(of, input, vars)? {
+                match element(&value, *index) {
+                    Ok(found) => out.push(found),
+                    Err(met) if !optional => return Err(step_error(index_step(*index), met)),
+                    Err(_) => {}
+                }
+            }
+        }
+        Expr::Each(of, optional) => {
+            for value in eval(of, input, vars)? {
+                match members(&value) {
+                    Ok(members) => out.extend(members.into_iter().map(|(_, value)| value)),
+                    Err(met) if !optional => return Err(step_error(String::from(".[]"), met)),
+                    Err(_) => {}
+                }
+            }
+        }
+        Expr::Pipe(left, right) => {
+            for value in eval(left, input, vars)? {
+                run(right, value, vars, out)?;
+            }
+        }
+        Expr::Comma(left, right) => {
+            run(left, input.clone(), vars, out)?;
+            run(right, input, vars, out)?;
+        }
+        Expr::Alternative(left, right) => {
+            // The truthy outputs of the left side, else the right's. An error on the left is an
+            // error, as in jq 1.6 (the tests' oracle); `?` silences it.
+            let kept: Vec<Value> = eval(left, input.clone(), vars)?.into_iter().filter(truthy).collect();
+            if kept.is_empty() {
+                run(right, input, vars, out)?;
+            } else {
+                out.extend(kept);
+            }
+        }
+        Expr::And(left, right) | Expr::Or(left, right) => {
+            let is_and = matches!(expr, Expr::And(..));
+            for value in eval(left, input.clone(), vars)? {
+                if truthy(&value) != is_and {
+                    out.push(boolean(!is_and));
+                    continue;
+                }
+                for value in eval(right, input.clone(), vars)? {
+                    out.push(boolean(truthy(&value)));
+                }
+            }
+        }
+        Expr::Equals(left, right, equal) => {
+            let lefts = eval(left, input.clone(), vars)?;
+            for r in eval(right, input, vars)? {
+                for l in &lefts {
+                    out.push(boolean(same(l.text(), r.text()) == *equal));
+                }
+            }
+        }
+        Expr::Not => out.push(boolean(!truthy(&input))),
+        Expr::Select(condition) => {
+            for value in eval(condition, input.clone(), vars)? {
+                if truthy(&value) {
+                    out.push(input.clone());
+                }
+            }
+        }
+        Expr::Map(inner) => {
+            let members = members(&input).map_err(|met| step_error(String::from("map"), met))?;
+            let mut items = Vec::new();
+            for (_, member) in members {
+                run(inner, member, vars, &mut items)?;
+            }
+            out.push(array(&items));
+        }
+        Expr::Array(inner) => {
+            let mut items = Vec::new();
+            if let Some(inner) = inner {
+                run(inner, input, vars, &mut items)?;
+            }
+            out.push(array(&items));
+        }
+        Expr::Object(entries) => {
+            // Every combination of the entries' outputs, the first entry varying slowest.
+            let mut objects: Vec<Vec<u8>> = alloc::vec![Vec::from(&b"{"[..])];
+            for (key, value) in entries {
+                let values = eval(value, input.clone(), vars)?;
+                let mut next = Vec::new();
+                for object in &objects {
+                    for value in &values {
+                        let mut object = object.clone();
+                        if object.len() > 1 {
+                            object.push(b',');
+                        }
+                        write_string(&mut object, key.as_bytes());
+                        object.push(b':');
+                        object.extend_from_slice(value.text());
+                        next.push(object);
+                    }
+                }
+                objects = next;
+            }
+            out.extend(objects.into_iter().map(|mut object| {
+                object.push(b'}');
+                Value::Built(object)
+            }));
+        }
+        Expr::Has(key) => match kind(input.text()) {
+            "object" => {
+                out.push(boolean(members(&input).unwrap_or_default().iter().any(|(name, _)| name.as_deref() == Some(key.as_bytes()))))
+            }
+            met => return Err(step_error(String::from("has"), met)),
+        },
+        Expr::Length => out.push(length(&input)?),
+        Expr::Keys => out.push(keys(&input)?),
+        Expr::Type => out.push(Value::Built(quoted(kind(input.text())))),
+    }
+    Ok(())
+}
+
+fn step_error(step: String, met: &'static str) -> EvalError {
+    EvalError { step, met }
+}
+
+fn key_step(key: &str) -> String {
+    let mut step = Vec::from(&b"."[..]);
+    write_string(&mut step, key.as_bytes());
+    String::from_utf8(step).unwrap_or_default()
+}
+
+fn index_step(index: i64) -> String {
+    let mut step = String::from(".[");
+    if index < 0 {
+        step.push('-');
+    }
+    crate::text::push_u64(&mut step, index.unsigned_abs());
+    step.push(']');
+    step
+}
+
+fn boolean(value: bool) -> Value<'static> {
+    Value::Found(if value { b"true" } else { b"false" })
+}
+
+fn quoted(text: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_string(&mut out, text.as_bytes());
+    out
+}
+
+fn array(items: &[Value]) -> Value<'static> {
+    let mut out = Vec::from(&b"["[..]);
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(item.text());
+    }
+    out.push(b']');
+    Value::Built(out)
+}
+
+fn truthy(value: &Value) -> bool {
+    !matches!(value.text(), b"null" | b"false")
+}
+
+fn trim(text: &[u8]) -> &[u8] {
+    text.trim_ascii()
+}
+
+/// The type of a JSON text, by its first byte.
+pub fn kind(text: &[u8]) -> &'static str {
+    match trim(text).first() {
+        Some(b'{') => "object",
+        Some(b'[') => "array",
+        Some(b'"') => "string",
+        Some(b't' | b'f') => "boolean",
+        Some(b'n') => "null",
+        _ => "number",
+    }
+}
+
+/// The end of the value that starts at `text[at]` (a validated document: no check here).
+fn skip(text: &[u8], mut at: usize) -> usize {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    while let Some(&b) = text.get(at) {
+        at += 1;
+        if in_string {
+            match b {
+                b'\\' => at += 1,
+                b'"' => {
+                    in_string = false;
+                    if depth == 0 {
+                        return at;
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            // A scalar ends before its container's closing bracket.
+            b'}' | b']' if depth == 0 => return at - 1,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return at;
+                }
+            }
+            b',' | b':' | b' ' | b'\t' | b'\n' | b'\r' if depth == 0 => return at - 1,
+            _ => {}
+        }
+    }
+    at
+}
+
+/// Members, each with its decoded key when they are an object's.
+type Members<'d> = Vec<(Option<Vec<u8>>, Value<'d>)>;
+
+/// The members of an array (no names) or an object (their decoded keys), as found in `value`.
+fn members<'d>(value: &Value<'d>) -> Result<Members<'d>, &'static str> {
+    let Value::Found(document) = value else {
+        // Built text lives in this evaluator's frame: copy what is found in it.
+        return members(&Value::Found(value.text()))
+            .map(|found| found.into_iter().map(|(name, value)| (name, Value::Built(value.text().to_vec()))).collect());
+    };
+    let text = trim(document);
+    let is_object = match text.first() {
+        Some(b'{') => true,
+        Some(b'[') => false,
+        _ => return Err(kind(text)),
+    };
+    let mut found = Vec::new();
+    let mut at = 1;
+    loop {
+        while text.get(at).is_some_and(|b| b.is_ascii_whitespace() || *b == b',') {
+            at += 1;
+        }
+        if matches!(text.get(at), Some(b'}' | b']') | None) {
+            return Ok(found);
+        }
+        let mut name = None;
+        if is_object {
+            let end = skip(text, at);
+            name = Some(decode_string(text.get(at..end).unwrap_or(&[])));
+            at = end;
+            while text.get(at).is_some_and(|b| b.is_ascii_whitespace() || *b == b':') {
+                at += 1;
+            }
+        }
+        let end = skip(text, at);
+        found.push((name, Value::Found(text.get(at..end).unwrap_or(&[]))));
+        at = end;
+    }
+}
+
+/// `.key`: the value of the last member named `key` (jq keeps the last of a repeated key), `null`
+/// for none or for `null`; `Err` with the type met for anything but an object or null.
+fn field<'d>(value: &Value<'d>, key: &str) -> Result<Value<'d>, &'static str> {
+    match kind(value.text()) {
+        "null" => Ok(Value::Found(b"null")),
+        "object" => {
+            let members = members(value)?;
+            let last = members.into_iter().rev().find(|(name, _)| name.as_deref() == Some(key.as_bytes()));
+            Ok(last.map_or(Value::Found(b"null"), |(_, value)| value))
+        }
+        met => Err(met),
+    }
+}
+
+/// `.[n]`, counted from the end when negative; `null` past either end or of `null`.
+fn element<'d>(value: &Value<'d>, index: i64) -> Result<Value<'d>, &'static str> {
+    match kind(value.text()) {
+        "null" => Ok(Value::Found(b"null")),
+        "array" => {
+            let members = members(value)?;
+            let at = if index < 0 { members.len() as i64 + index } else { index };
+            let found = usize::try_from(at).ok().and_then(|at| members.into_iter().nth(at));
+            Ok(found.map_or(Value::Found(b"null"), |(_, value)| value))
+        }
+        met => Err(met),
+    }
+}
+
+/// jq's `length`: of an array or object its members, of a string its code points, of `null` 0, of
+/// a number its absolute value, written as the document writes it (`-1.5` is `1.5`).
+fn length<'d>(value: &Value<'d>) -> Result<Value<'d>, EvalError> {
+    let text = value.text();
+    let count = match kind(text) {
+        "array" | "object" => members(value).map_err(|met| step_error(String::from("length"), met))?.len(),
+        "string" => core::str::from_utf8(&decode_string(text)).map_or(0, |s| s.chars().count()),
+        "null" => 0,
+        "number" => return Ok(Value::Built(text.strip_prefix(b"-").unwrap_or(text).to_vec())),
+        met => return Err(step_error(String::from("length"), met)),
+    };
+    let mut digits = String::new();
+    crate::text::push_u64(&mut digits, count as u64);
+    Ok(Value::Built(digits.into_bytes()))
+}
+
+/// jq's `keys`: an object's keys sorted by code point (each once), an array's indexes.
+fn keys<'d>(value: &Value<'d>) -> Result<Value<'d>, EvalError> {
+    let members = members(value).map_err(|met| step_error(String::from("keys"), met))?;
+    let mut items: Vec<Value> = Vec::new();
+    if kind(value.text()) == "object" {
+        let mut names: Vec<Vec<u8>> = members.into_iter().filter_map(|(name, _)| name).collect();
+        // UTF-8 bytes sort as their code points do.
+        names.sort_unstable();
+        names.dedup();
+        items.extend(names.iter().map(|name| {
+            let mut text = Vec::new();
+            write_string(&mut text, name);
+            Value::Built(text)
+        }));
+    } else {
+        for i in 0..members.len() {
+            let mut digits = String::new();
+            crate::text::push_u64(&mut digits, i as u64);
+            items.push(Value::Built(digits.into_bytes()));
+        }
+    }
+    Ok(array(&items))
+}
+
+/// Whether two JSON texts are the same value: numbers by exact decimal value, strings by their
+/// decoded text, arrays member by member, objects by their keys (the last of a repeated one)
+/// whatever their order.
+pub fn same(a: &[u8], b: &[u8]) -> bool {
+    let (a, b) = (trim(a), trim(b));
+    match (kind(a), kind(b)) {
+        ("number", "number") => decimal(a) == decimal(b),
+        ("string", "string") => decode_string(a) == decode_string(b),
+        ("array", "array") => {
+            let (left, right) = (members(&Value::Found(a)).unwrap_or_default(), members(&Value::Found(b)).unwrap_or_default());
+            left.len() == right.len() && left.iter().zip(&right).all(|((_, l), (_, r))| same(l.text(), r.text()))
+        }
+        ("object", "object") => {
+            let names = |text| {
+                let mut names: Vec<Vec<u8>> = members(&Value::Found(text)).unwrap_or_default().into_iter().filter_map(|(n, _)| n).collect();
+                names.sort_unstable();
+                names.dedup();
+                names
+            };
+            let (left, right) = (names(a), names(b));
+            left == right
+                && left.iter().all(|name| {
+                    let key = core::str::from_utf8(name).unwrap_or("");
+                    let (l, r) = (field(&Value::Found(a), key), field(&Value::Found(b), key));
+                    matches!((l, r), (Ok(l), Ok(r)) if same(l.text(), r.text()))
+                })
+        }
+        (left, right) => left == right && a == b,
+    }
+}
+
+/// A number's exact value as (negative, significant digits without leading or trailing zeros,
+/// the power of ten of the last digit): `1.0e+2`, `100` and `1e2` are all `(false, "1", 2)`.
+fn decimal(text: &[u8]) -> (bool, Vec<u8>, i64) {
+    let negative = text.first() == Some(&b'-');
+    let body = text.strip_prefix(b"-").unwrap_or(text);
+    let (mantissa, exponent) = match body.iter().position(|&b| b == b'e' || b == b'E') {
+        Some(at) => (body.get(..at).unwrap_or(&[]), body.get(at + 1..).unwrap_or(&[])),
+        None => (body, &[][..]),
+    };
+    let mut power: i64 = 0;
+    let (sign, exponent) = match exponent.first() {
+        Some(b'-') => (-1, exponent.get(1..).unwrap_or(&[])),
+        Some(b'+') => (1, exponent.get(1..).unwrap_or(&[])),
+        _ => (1, exponent),
+    };
+    for &digit in exponent {
+        power = power.saturating_mul(10).saturating_add(i64::from(digit - b'0'));
+    }
+    power *= sign;
+    let mut digits = Vec::new();
+    let mut seen_point = false;
+    for &b in mantissa {
+        match b {
+            b'.' => seen_point = true,
+            digit => {
+                digits.push(digit);
+                if seen_point {
+                    power -= 1;
+                }
+            }
+        }
+    }
+    let first = digits.iter().position(|&d| d != b'0').unwrap_or(digits.len());
+    digits.drain(..first);
+    while digits.last() == Some(&b'0') {
+        digits.pop();
+        power += 1;
+    }
+    if digits.is_empty() {
+        return (false, digits, 0);
+    }
+    (negative, digits, power)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shape::parse;
+
+    fn outputs(program: &str, document: &str) -> Result<Vec<String>, EvalError> {
+        let expr = parse(program).unwrap();
+        let vars: [(&str, &[u8]); 1] = [("query", br#"{"city":"Oslo"}"#)];
+        let found = eval(&expr, Value::Found(document.as_bytes()), &vars)?;
+        Ok(found.iter().map(|v| String::from_utf8(v.text().to_vec()).unwrap()).collect())
+    }
+
+    #[test]
+    fn values_are_the_documents_bytes() {
+        let document = r#"{"a": {"x" : 1.0e+2, "s": "caf\u00e9"}, "n": 123456789012345678901234567890}"#;
+        assert_eq!(outputs(".a", document).unwrap(), [r#"{"x" : 1.0e+2, "s": "caf\u00e9"}"#]);
+        assert_eq!(outputs(".a.x, .a.s, .n", document).unwrap(), ["1.0e+2", r#""caf\u00e9""#, "123456789012345678901234567890"]);
+        assert_eq!(outputs("{n, x: .a.x}", document).unwrap(), [r#"{"n":123456789012345678901234567890,"x":1.0e+2}"#]);
+    }
+
+    #[test]
+    fn numbers_compare_by_exact_value_strings_by_text() {
+        for (a, b) in
+            [("1.0e+2", "100"), ("1e2", "100.000"), ("0", "-0.0"), ("123456789012345678901234567890", "1.2345678901234567890123456789e29")]
+        {
+            assert!(same(a.as_bytes(), b.as_bytes()), "{a} {b}");
+        }
+        assert!(!same(b"9007199254740993", b"9007199254740992"), "no rounding to doubles");
+        assert!(same(br#""\u00e9""#, "\"\u{e9}\"".as_bytes()));
+        assert!(same(br#"{"a":1,"b":[1,2]}"#, br#"{"b":[1,2.0],"a":1}"#));
+        assert!(!same(br#"{"a":1}"#, br#"{"a":1,"b":2}"#) && !same(b"1", br#""1""#) && !same(b"null", b"false"));
+    }
+
+    #[test]
+    fn errors_name_the_step_and_the_type_met() {
+        assert_eq!(outputs(".a", "1").unwrap_err().message(), "`.\"a\"` cannot be applied to a number");
+        assert_eq!(outputs(".[]", "\"x\"").unwrap_err().message(), "`.[]` cannot be applied to a string");
+        assert_eq!(outputs(".[0]", "{}").unwrap_err().message(), "`.[0]` cannot be applied to an object");
+        assert_eq!(outputs("length", "true").unwrap_err().message(), "`length` cannot be applied to a boolean");
+        assert_eq!(outputs("[.a?, .[]?]", "1").unwrap(), ["[]"]);
+    }
+}
