@@ -134,7 +134,9 @@ fn run<'d>(expr: &'d Expr, input: Value<'d>, vars: &Variables<'d>, out: &mut Vec
             let lefts = eval(left, input.clone(), vars)?;
             for r in eval(right, input, vars)? {
                 for l in &lefts {
-                    out.push(boolean(same(l.text(), r.text()) == *equal));
+                    let same = same(l.text(), r.text())
+                        .ok_or_else(|| step_error(String::from(if *equal { "==" } else { "!=" }), "value nested too deeply"))?;
+                    out.push(boolean(same == *equal));
                 }
             }
         }
@@ -406,17 +408,36 @@ fn keys<'d>(value: &Value<'d>) -> Result<Value<'d>, EvalError> {
     Ok(array(&items))
 }
 
+/// The deepest nesting `==` compares: it recurses once a level, on a 64 KiB stack.
+const MAX_COMPARED_DEPTH: usize = 64;
+
 /// Whether two JSON texts are the same value: numbers by exact decimal value, strings by their
 /// decoded text, arrays member by member, objects by their keys (the last of a repeated one)
-/// whatever their order.
-pub fn same(a: &[u8], b: &[u8]) -> bool {
+/// whatever their order; `None` for values nested deeper than [`MAX_COMPARED_DEPTH`].
+pub fn same(a: &[u8], b: &[u8]) -> Option<bool> {
+    same_within(a, b, MAX_COMPARED_DEPTH)
+}
+
+fn same_within(a: &[u8], b: &[u8], depth: usize) -> Option<bool> {
     let (a, b) = (trim(a), trim(b));
-    match (kind(a), kind(b)) {
+    let containers = matches!((kind(a), kind(b)), ("array", "array") | ("object", "object"));
+    if containers && depth == 0 {
+        return None;
+    }
+    Some(match (kind(a), kind(b)) {
         ("number", "number") => decimal(a) == decimal(b),
         ("string", "string") => decode_string(a) == decode_string(b),
         ("array", "array") => {
             let (left, right) = (members(&Value::Found(a)).unwrap_or_default(), members(&Value::Found(b)).unwrap_or_default());
-            left.len() == right.len() && left.iter().zip(&right).all(|((_, l), (_, r))| same(l.text(), r.text()))
+            if left.len() != right.len() {
+                return Some(false);
+            }
+            for ((_, l), (_, r)) in left.iter().zip(&right) {
+                if !same_within(l.text(), r.text(), depth - 1)? {
+                    return Some(false);
+                }
+            }
+            true
         }
         ("object", "object") => {
             let names = |text| {
@@ -426,15 +447,20 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
                 names
             };
             let (left, right) = (names(a), names(b));
-            left == right
-                && left.iter().all(|name| {
-                    let key = core::str::from_utf8(name).unwrap_or("");
-                    let (l, r) = (field(&Value::Found(a), key), field(&Value::Found(b), key));
-                    matches!((l, r), (Ok(l), Ok(r)) if same(l.text(), r.text()))
-                })
+            if left != right {
+                return Some(false);
+            }
+            for name in &left {
+                let key = core::str::from_utf8(name).unwrap_or("");
+                let (Ok(l), Ok(r)) = (field(&Value::Found(a), key), field(&Value::Found(b), key)) else { return Some(false) };
+                if !same_within(l.text(), r.text(), depth - 1)? {
+                    return Some(false);
+                }
+            }
+            true
         }
         (left, right) => left == right && a == b,
-    }
+    })
 }
 
 /// A number's exact value as (negative, significant digits without leading or trailing zeros,
@@ -506,12 +532,18 @@ mod tests {
         for (a, b) in
             [("1.0e+2", "100"), ("1e2", "100.000"), ("0", "-0.0"), ("123456789012345678901234567890", "1.2345678901234567890123456789e29")]
         {
-            assert!(same(a.as_bytes(), b.as_bytes()), "{a} {b}");
+            assert_eq!(same(a.as_bytes(), b.as_bytes()), Some(true), "{a} {b}");
         }
-        assert!(!same(b"9007199254740993", b"9007199254740992"), "no rounding to doubles");
-        assert!(same(br#""\u00e9""#, "\"\u{e9}\"".as_bytes()));
-        assert!(same(br#"{"a":1,"b":[1,2]}"#, br#"{"b":[1,2.0],"a":1}"#));
-        assert!(!same(br#"{"a":1}"#, br#"{"a":1,"b":2}"#) && !same(b"1", br#""1""#) && !same(b"null", b"false"));
+        assert_eq!(same(b"9007199254740993", b"9007199254740992"), Some(false), "no rounding to doubles");
+        assert_eq!(same(br#""\u00e9""#, "\"\u{e9}\"".as_bytes()), Some(true));
+        assert_eq!(same(br#"{"a":1,"b":[1,2]}"#, br#"{"b":[1,2.0],"a":1}"#), Some(true));
+        for (a, b) in [(&br#"{"a":1}"#[..], &br#"{"a":1,"b":2}"#[..]), (b"1", br#""1""#), (b"null", b"false")] {
+            assert_eq!(same(a, b), Some(false));
+        }
+        let deep = |n: usize| String::from("[").repeat(n) + &"]".repeat(n);
+        assert_eq!(same(deep(64).as_bytes(), deep(64).as_bytes()), Some(true));
+        assert_eq!(same(deep(65).as_bytes(), deep(65).as_bytes()), None);
+        assert_eq!(outputs(". == .", &deep(100)).unwrap_err().message(), "`==` cannot be applied to a value nested too deeply");
     }
 
     #[test]

@@ -12,6 +12,21 @@ mod parse;
 pub use eval::{eval, kind, same, EvalError, Value, Variables};
 pub use parse::{parse, Expr, Problem, ShapeError};
 
+/// The first variable `expr` reads that is not among `known` (jq refuses such a program).
+pub fn unknown_variable<'e>(expr: &'e Expr, known: &[&str]) -> Option<&'e str> {
+    let inner: &[&Expr] = match expr {
+        Expr::Variable(name) => return (!known.contains(&name.as_str())).then_some(name.as_str()),
+        Expr::Field(of, _, _) | Expr::Index(of, _, _) | Expr::Each(of, _) | Expr::Select(of) | Expr::Map(of) => &[of],
+        Expr::Array(Some(of)) => &[of],
+        Expr::Object(entries) => return entries.iter().find_map(|(_, value)| unknown_variable(value, known)),
+        Expr::Pipe(a, b) | Expr::Comma(a, b) | Expr::Alternative(a, b) | Expr::Or(a, b) | Expr::And(a, b) | Expr::Equals(a, b, _) => {
+            &[a, b]
+        }
+        _ => &[],
+    };
+    inner.iter().find_map(|expr| unknown_variable(expr, known))
+}
+
 /// Whether `expr` yields exactly one value whatever its input: what an HTTP answer needs (a
 /// program that can yield several, or none, must be wrapped in `[ ]`).
 pub fn yields_one(expr: &Expr) -> bool {
@@ -29,6 +44,13 @@ pub fn yields_one(expr: &Expr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_relays_variables_are_known() {
+        let known = ["query", "params"];
+        assert_eq!(unknown_variable(&parse("{a: $query.x, b: [$params]}").unwrap(), &known), None);
+        assert_eq!(unknown_variable(&parse("{a: $query.x, b: [.[] | $other]}").unwrap(), &known), Some("other"));
+    }
 
     #[test]
     fn a_program_for_an_http_answer_yields_one_value() {

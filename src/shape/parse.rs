@@ -85,7 +85,7 @@ impl ShapeError {
 
 /// Parses a whole program.
 pub fn parse(program: &str) -> Result<Expr, ShapeError> {
-    let mut parser = Parser { text: program.as_bytes(), at: 0 };
+    let mut parser = Parser { text: program.as_bytes(), at: 0, depth: 0 };
     let expr = parser.pipe()?;
     parser.skip_space();
     if parser.at < parser.text.len() {
@@ -94,9 +94,14 @@ pub fn parse(program: &str) -> Result<Expr, ShapeError> {
     Ok(expr)
 }
 
+/// The deepest nesting of `( [ {` and function arguments a program may have: parsing and
+/// evaluating recurse once a level, and the command's stack is 64 KiB.
+const MAX_DEPTH: usize = 32;
+
 struct Parser<'t> {
     text: &'t [u8],
     at: usize,
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -377,6 +382,13 @@ impl Parser<'_> {
     }
 
     fn term(&mut self) -> Result<Expr, ShapeError> {
+        self.depth += 1;
+        let term = if self.depth > MAX_DEPTH { Err(self.syntax("the program is nested too deeply")) } else { self.term_inner() };
+        self.depth -= 1;
+        term
+    }
+
+    fn term_inner(&mut self) -> Result<Expr, ShapeError> {
         self.skip_space();
         let start = self.at;
         let Some(b) = self.peek() else { return Err(self.syntax("the program ends too early")) };
@@ -680,5 +692,8 @@ mod tests {
         assert_eq!(refused("(.a, .b) | .c"), "the left side of | must be a path or a select (column 10)");
         assert!(parse(".items | length").is_ok() && parse(".[] | select(.a) | .b").is_ok());
         assert_eq!(parse("# a comment\n.a # another"), Ok(field(Expr::Identity, "a")));
+        assert!(parse(&(String::from("[").repeat(31) + &"]".repeat(31))).is_ok());
+        let deep = String::from("(").repeat(40) + "." + &")".repeat(40);
+        assert_eq!(refused(&deep), "the program is nested too deeply (column 33)");
     }
 }
