@@ -245,3 +245,103 @@ fn the_evaluator_answers_as_jq_does() {
     }
     assert!(CASES.len() >= 60);
 }
+
+/// Generated programs of the subset on generated documents: the evaluator answers as jq does
+/// (outputs compared as JSON values, an error on both sides counting as agreement).
+mod generated {
+    use super::{jq_compiles, jq_outputs, ours, same_value};
+    use proptest::prelude::*;
+
+    fn document() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just(String::from("null")),
+            Just(String::from("true")),
+            Just(String::from("false")),
+            (-20i32..20).prop_map(|n| n.to_string()),
+            Just(String::from("1.5")),
+            Just(String::from("1.0e+2")),
+            prop_oneof![Just("\"a\""), Just("\"b\""), Just("\"\\u00e9\""), Just("\"\"")].prop_map(String::from),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(|items| format!("[{}]", items.join(","))),
+                prop::collection::vec((prop_oneof![Just("a"), Just("b"), Just("c")], inner), 0..4).prop_map(|entries| {
+                    let mut seen = Vec::new();
+                    let fields: Vec<String> = entries
+                        .into_iter()
+                        .filter(|(k, _)| {
+                            !seen.contains(k) && {
+                                seen.push(*k);
+                                true
+                            }
+                        })
+                        .map(|(k, v)| format!("\"{k}\": {v}"))
+                        .collect();
+                    format!("{{{}}}", fields.join(", "))
+                }),
+            ]
+        })
+    }
+
+    /// Paths: the programs whose outputs may feed a `|`.
+    fn path() -> impl Strategy<Value = String> {
+        // Brackets follow a step directly (`.a[0]`): jq 1.6 has no `.a.[0]`.
+        let step = prop_oneof![Just(".a"), Just(".b"), Just("[0]"), Just("[-1]"), Just("[]"), Just(".a?"), Just("[]?"), Just("[\"c\"]")];
+        prop::collection::vec(step, 1..4).prop_map(|steps| {
+            let path = steps.concat();
+            if path.starts_with('[') {
+                format!(".{path}")
+            } else {
+                path
+            }
+        })
+    }
+
+    fn program() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just(String::from(".")),
+            path(),
+            Just(String::from("null")),
+            Just(String::from("1")),
+            Just(String::from("\"a\"")),
+            Just(String::from("length")),
+            Just(String::from("type")),
+            Just(String::from("keys")),
+            Just(String::from("not")),
+            Just(String::from("has(\"a\")")),
+        ];
+        leaf.prop_recursive(3, 24, 3, |inner| {
+            prop_oneof![
+                inner.clone().prop_map(|p| format!("[{p}]")),
+                (inner.clone(), inner.clone()).prop_map(|(p, q)| format!("{{a: ({p}), b: ({q})}}")),
+                (path(), inner.clone()).prop_map(|(p, q)| format!("{p} | {q}")),
+                (inner.clone(), inner.clone()).prop_map(|(p, q)| format!("({p}), ({q})")),
+                (inner.clone(), inner.clone()).prop_map(|(p, q)| format!("({p}) // ({q})")),
+                (inner.clone(), inner.clone()).prop_map(|(p, q)| format!("({p}) == ({q})")),
+                (inner.clone(), inner.clone()).prop_map(|(p, q)| format!("({p}) and ({q})")),
+                (inner.clone(), inner.clone()).prop_map(|(p, q)| format!("({p}) or ({q})")),
+                inner.clone().prop_map(|p| format!("select({p})")),
+                inner.clone().prop_map(|p| format!("map({p})")),
+                (path(), inner).prop_map(|(p, q)| format!("[{p} | select({q})]")),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn generated_programs_answer_as_jq_does(program in program(), document in document()) {
+            if jq_compiles(".").is_none() {
+                return Ok(());
+            }
+            let (ours, jqs) = (ours(&program, &document), jq_outputs(&program, &document));
+            let agree = match (&ours, &jqs) {
+                (Some(a), Some(b)) => a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_value(a, b)),
+                (None, None) => true,
+                _ => false,
+            };
+            prop_assert!(agree, "{} on {}:\n ours {:?}\n jq's {:?}", program, document, ours, jqs);
+        }
+    }
+}

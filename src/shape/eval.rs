@@ -131,9 +131,10 @@ fn run<'d>(expr: &'d Expr, input: Value<'d>, vars: &Variables<'d>, out: &mut Vec
             }
         }
         Expr::Equals(left, right, equal) => {
-            let lefts = eval(left, input.clone(), vars)?;
-            for r in eval(right, input, vars)? {
-                for l in &lefts {
+            // jq's order: the right side's outputs outermost; the left is evaluated for each (so
+            // a right side with none never meets the left's errors).
+            for r in eval(right, input.clone(), vars)? {
+                for l in &eval(left, input.clone(), vars)? {
                     let same = same(l.text(), r.text())
                         .ok_or_else(|| step_error(String::from(if *equal { "==" } else { "!=" }), "value nested too deeply"))?;
                     out.push(boolean(same == *equal));
@@ -163,32 +164,10 @@ fn run<'d>(expr: &'d Expr, input: Value<'d>, vars: &Variables<'d>, out: &mut Vec
             }
             out.push(array(&items));
         }
-        Expr::Object(entries) => {
-            // Every combination of the entries' outputs, the first entry varying slowest.
-            let mut objects: Vec<Vec<u8>> = alloc::vec![Vec::from(&b"{"[..])];
-            for (key, value) in entries {
-                let values = eval(value, input.clone(), vars)?;
-                let mut next = Vec::new();
-                for object in &objects {
-                    for value in &values {
-                        let mut object = object.clone();
-                        if object.len() > 1 {
-                            object.push(b',');
-                        }
-                        write_string(&mut object, key.as_bytes());
-                        object.push(b':');
-                        object.extend_from_slice(value.text());
-                        next.push(object);
-                    }
-                }
-                objects = next;
-            }
-            out.extend(objects.into_iter().map(|mut object| {
-                object.push(b'}');
-                Value::Built(object)
-            }));
-        }
+        Expr::Object(entries) => build_objects(entries, &input, vars, Vec::from(&b"{"[..]), out)?,
         Expr::Has(key) => match kind(input.text()) {
+            // jq 1.6 answers `false` for null.
+            "null" => out.push(boolean(false)),
             "object" => {
                 out.push(boolean(members(&input).unwrap_or_default().iter().any(|(name, _)| name.as_deref() == Some(key.as_bytes()))))
             }
@@ -197,6 +176,35 @@ fn run<'d>(expr: &'d Expr, input: Value<'d>, vars: &Variables<'d>, out: &mut Vec
         Expr::Length => out.push(length(&input)?),
         Expr::Keys => out.push(keys(&input)?),
         Expr::Type => out.push(Value::Built(quoted(kind(input.text())))),
+    }
+    Ok(())
+}
+
+/// Every combination of the entries' outputs, the first entry varying slowest; each entry is
+/// evaluated once per combination of those before it, as jq does (an entry after one that
+/// yields nothing is never evaluated, nor are its errors met).
+fn build_objects<'d>(
+    entries: &'d [(String, Expr)],
+    input: &Value<'d>,
+    vars: &Variables<'d>,
+    object: Vec<u8>,
+    out: &mut Vec<Value<'d>>,
+) -> Result<(), EvalError> {
+    let Some(((key, value), rest)) = entries.split_first() else {
+        let mut object = object;
+        object.push(b'}');
+        out.push(Value::Built(object));
+        return Ok(());
+    };
+    for value in eval(value, input.clone(), vars)? {
+        let mut next = object.clone();
+        if next.len() > 1 {
+            next.push(b',');
+        }
+        write_string(&mut next, key.as_bytes());
+        next.push(b':');
+        next.extend_from_slice(value.text());
+        build_objects(rest, input, vars, next, out)?;
     }
     Ok(())
 }
