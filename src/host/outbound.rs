@@ -134,7 +134,7 @@ fn error_body(response: &IncomingResponse, job: &Job, deadline: &mut Deadline) -
     let mut collector = BodyCollector::new(MAX_ERROR_BODY);
     let body = response.consume().ok()?;
     let stream = body.stream().ok()?;
-    drain(body, stream, deadline, &mut collector, |failure| stream_failure(failure, job)).ok()?;
+    drain(body, stream, deadline, &mut collector, &|failure| stream_failure(failure, job)).ok()?;
     let bytes = collector.finish().ok()?;
     (!bytes.is_empty()).then_some(Shaped::Raw(bytes))
 }
@@ -186,7 +186,7 @@ fn project(response: &IncomingResponse, paths: &[&Path], job: &Job, deadline: &m
     let mut projection = Projection::new(paths, job.max_response_bytes);
     let body = response.consume().map_err(|()| contract_broken())?;
     let stream = body.stream().map_err(|()| contract_broken())?;
-    drain(body, stream, deadline, &mut projection, |failure| stream_failure(failure, job))?;
+    drain(body, stream, deadline, &mut projection, &|failure| stream_failure(failure, job))?;
     projection.finish()
 }
 
