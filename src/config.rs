@@ -131,7 +131,7 @@ impl Names {
     }
 
     pub fn matches(&self, name: &[u8]) -> bool {
-        self.iter().any(|known| match known.strip_suffix('*') {
+        self.iter().any(|known| match text::strip_ascii_suffix(known, b'*') {
             Some(prefix) => name.starts_with(prefix.as_bytes()),
             None => known.as_bytes() == name,
         })

@@ -34,8 +34,8 @@ pub type Params<'r> = Vec<(&'r str, Value)>;
 /// A segment of a pattern: a placeholder's name and whether it takes the rest, or a literal.
 fn placeholder(segment: &str) -> Option<(&str, bool)> {
     let inner = text::strip_ascii_prefix(segment, b'{')?;
-    let inner = inner.strip_suffix('}')?;
-    Some(match inner.strip_suffix('*') {
+    let inner = text::strip_ascii_suffix(inner, b'}')?;
+    Some(match text::strip_ascii_suffix(inner, b'*') {
         Some(name) => (name, true),
         None => (inner, false),
     })

@@ -41,7 +41,7 @@ fn next_piece(text: &str) -> Result<(&str, Option<Placeholder<'_>>, &str), &'sta
     let (inner, rest) = text::split_once(after, b'}').ok_or("has a { without its }")?;
     let placeholder = match inner.strip_prefix("query.") {
         Some(name) if !name.is_empty() => Placeholder::Query(name),
-        _ => Placeholder::Param(inner.strip_suffix('*').unwrap_or(inner)),
+        _ => Placeholder::Param(text::strip_ascii_suffix(inner, b'*').unwrap_or(inner)),
     };
     Ok((literal, Some(placeholder), rest))
 }

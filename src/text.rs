@@ -161,6 +161,15 @@ pub fn strip_ascii_prefix(text: &str, first: u8) -> Option<&str> {
     split_around_ascii(text, 0).map(|(_, rest)| rest)
 }
 
+/// `text` without its last byte, when that is `last` (an ASCII byte): `str::strip_suffix` with a
+/// `char` is generic over its pattern and encodes the char first.
+pub fn strip_ascii_suffix(text: &str, last: u8) -> Option<&str> {
+    if text.as_bytes().last() != Some(&last) {
+        return None;
+    }
+    split_around_ascii(text, text.len() - 1).map(|(head, _)| head)
+}
+
 /// The text before and after byte `at`, dropping it; `None` unless it is ASCII. `str::split_at`
 /// would check the boundaries again, with a panic path that formats the string.
 fn split_around_ascii(text: &str, at: usize) -> Option<(&str, &str)> {
