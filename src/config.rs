@@ -112,7 +112,7 @@ impl Names {
         let mut names = String::new();
         for name in text::split(list, b',').map(str::trim_ascii).filter(|name| !name.is_empty()) {
             if !names.is_empty() {
-                names.push(',');
+                names.push_str(",");
             }
             names.push_str(name);
         }
@@ -401,7 +401,7 @@ pub fn parse_header_list(list: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
 fn entry_problem(index: usize, problem: &str) -> String {
     let mut text = String::from("entry ");
     text::push_u64(&mut text, index as u64 + 1);
-    text.push(' ');
+    text.push_str(" ");
     text.push_str(problem);
     text
 }

@@ -85,7 +85,7 @@ impl UrlTemplate {
                     Some(Value::Rest(segments)) => {
                         for (i, segment) in segments.iter().enumerate() {
                             if i > 0 {
-                                out.push('/');
+                                out.push_str("/");
                             }
                             text::push_percent_encoded(&mut out, segment, text::UNRESERVED);
                         }
@@ -109,7 +109,7 @@ impl UrlTemplate {
 pub fn append_query(url: &mut String, name: &[u8], value: &[u8]) {
     url.push_str(if url.bytes().any(|b| b == b'?') { "&" } else { "?" });
     text::push_percent_encoded(url, name, text::UNRESERVED);
-    url.push('=');
+    url.push_str("=");
     text::push_percent_encoded(url, value, text::UNRESERVED);
 }
 
