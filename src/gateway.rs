@@ -173,7 +173,7 @@ pub const MAX_REDIRECTS: usize = 3;
 /// URL (`https://h/x`) or an absolute path (`/x`); a relative one (`x`, `../x`, `//h/x`) is not
 /// followed (few APIs send one, and resolving it would cost the component more than it earns).
 pub fn redirect_target(current: &Upstream, location: &[u8]) -> Option<Upstream> {
-    let location = core::str::from_utf8(location).ok()?.trim_ascii();
+    let location = text::utf8(location)?.trim_ascii();
     if location.starts_with('/') && !location.starts_with("//") {
         let mut target = Upstream { path_and_query: String::new(), ..current.clone() };
         text::push_percent_encoded(&mut target.path_and_query, location.as_bytes(), text::URL_AS_IS);
