@@ -184,7 +184,10 @@ impl Config {
             self.forced_method = Some(parse_method(text).map_err(problem)?);
         }
         self.allowed_methods = Names::parse(get("RELAY_ALLOWED_METHODS").unwrap_or("GET,POST"), false);
-        if self.allowed_methods.is_empty() || !self.allowed_methods.iter().all(is_token) || self.allowed_methods.0.bytes().any(|b| b == b'*') {
+        if self.allowed_methods.is_empty()
+            || !self.allowed_methods.iter().all(is_token)
+            || self.allowed_methods.0.bytes().any(|b| b == b'*')
+        {
             return Err(problem("must be a list of HTTP methods"));
         }
         if let Some(text) = get("RELAY_UPSTREAM_HEADERS") {
@@ -280,7 +283,9 @@ impl Upstream {
         let (scheme, rest) = match text::split_once(url, b':') {
             Some((name, rest)) if name.eq_ignore_ascii_case("https") => (Scheme::Https, rest),
             Some((name, rest)) if name.eq_ignore_ascii_case("http") => (Scheme::Http, rest),
-            _ if text::split_before(url, |b| b == b'/').map_or(url, |(before, _)| before).bytes().any(|b| b == b'{') => return Err(PLACEHOLDER_IN_HOST),
+            _ if text::split_before(url, |b| b == b'/').map_or(url, |(before, _)| before).bytes().any(|b| b == b'{') => {
+                return Err(PLACEHOLDER_IN_HOST)
+            }
             _ => return Err("must start with http:// or https://"),
         };
         let rest = text::strip_ascii_prefix(rest, b'/')

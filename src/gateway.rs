@@ -189,8 +189,10 @@ pub fn redirect_target(current: &Upstream, location: &[u8]) -> Option<Upstream> 
 
 /// The host of an authority, without its port (an IPv6 address keeps its brackets and colons).
 fn host_of(authority: &str) -> &str {
-    let port_at =
-        authority.bytes().rposition(|b| b == b':').filter(|&at| authority.as_bytes().get(at..).is_some_and(|rest| !rest.iter().any(|&b| b == b']')));
+    let port_at = authority
+        .bytes()
+        .rposition(|b| b == b':')
+        .filter(|&at| authority.as_bytes().get(at..).is_some_and(|rest| !rest.iter().any(|&b| b == b']')));
     port_at.and_then(|at| authority.get(..at)).unwrap_or(authority)
 }
 

@@ -81,26 +81,35 @@ impl Route {
     /// values, or `None` when the path is outside the pattern.
     pub fn matches(&self, target: &[u8]) -> Option<Params<'_>> {
         let path = target.split(|&b| b == b'?').next().unwrap_or(&[]);
-        let segments: Vec<Vec<u8>> = path.strip_prefix(b"/")?.split(|&b| b == b'/').map(percent_decode).collect();
-        // A decoded segment may hold a `/` (from `%2F`), which goes upstream encoded again; but
-        // one that would climb (`..%2F`, `..\\`) where an upstream decodes it first is refused.
-        let climbs = |segment: &Vec<u8>| segment.split(|&b| b == b'/' || b == b'\\').any(|part| part == b"." || part == b"..");
-        if segments.iter().any(|segment| segment.is_empty() || climbs(segment)) {
-            // `/` alone is the one path with an empty segment that a pattern (`/`) may match.
-            return (self.pattern.is_empty() && path == b"/").then(Vec::new);
+        // `/` alone is the one path with an empty segment that a pattern (`/`) may match.
+        if path == b"/" {
+            return self.pattern.is_empty().then(Vec::new);
         }
+        let (&b'/', path) = path.split_first()? else { return None };
+        // Each segment is decoded as the pattern reaches it, not collected first: a bad one
+        // anywhere means no match either way, and the component is smaller for it. A decoded
+        // segment may hold a `/` (from `%2F`), which goes upstream encoded again; but an empty
+        // one, or one that would climb (`..%2F`, `..\\`) where an upstream decodes it first, is refused.
+        let decoded = |segment: &[u8]| {
+            let segment = percent_decode(segment);
+            let climbs = segment.split(|&b| b == b'/' || b == b'\\').any(|part| part == b"." || part == b"..");
+            (!segment.is_empty() && !climbs).then_some(segment)
+        };
         let mut params = Vec::new();
-        let mut given = segments.into_iter();
+        let mut given = path.split(|&b| b == b'/');
         for segment in self.segments() {
             match placeholder(segment) {
                 None => {
-                    if given.next()? != percent_decode(segment.as_bytes()) {
+                    if decoded(given.next()?)? != percent_decode(segment.as_bytes()) {
                         return None;
                     }
                 }
-                Some((name, false)) => params.push((name, Value::One(given.next()?))),
+                Some((name, false)) => params.push((name, Value::One(decoded(given.next()?)?))),
                 Some((name, true)) => {
-                    let rest: Vec<Vec<u8>> = given.by_ref().collect();
+                    let mut rest = Vec::new();
+                    for segment in given.by_ref() {
+                        rest.push(decoded(segment)?);
+                    }
                     if rest.is_empty() {
                         return None;
                     }
