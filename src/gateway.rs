@@ -12,18 +12,21 @@ use crate::route::query_params;
 use crate::template::append_query;
 use crate::text;
 
-/// Header names (in lower case) and values.
-pub type Headers = Vec<(String, Vec<u8>)>;
+/// Header names (in lower case) and values, borrowed: from the host's lists, static text, or text
+/// built for the answer and leaked (`String::leak`), which costs nothing in the component, where
+/// nothing outlives the request (its heap starts over with the next one). Owned names and values
+/// cost the component their copies and allocations.
+pub type Headers<'h> = Vec<(&'h str, &'h [u8])>;
 
 /// The client's request as the host hands it over: header names in lower case.
-pub struct Request<'a> {
+pub struct Request<'a, 'h> {
     pub method: &'a str,
     pub target: &'a [u8],
-    pub headers: &'a [(&'a str, &'a [u8])],
+    pub headers: &'a [(&'h str, &'h [u8])],
 }
 
-impl Request<'_> {
-    pub fn header(&self, name: &str) -> Option<&[u8]> {
+impl<'h> Request<'_, 'h> {
+    pub fn header(&self, name: &str) -> Option<&'h [u8]> {
         self.headers.iter().find(|(known, _)| *known == name).map(|(_, value)| *value)
     }
 }
@@ -33,7 +36,7 @@ impl Request<'_> {
 pub enum Plan {
     /// A CORS preflight: the relay answers 204 with these headers (and, for an allowed origin,
     /// the CORS headers every answer gets); the upstream never sees it.
-    Preflight(Headers),
+    Preflight(Headers<'static>),
     /// Relay it: `config.job` now holds this request's method, path and headers; `body` says
     /// whether the client's body goes along.
     Relay { body: bool },
@@ -51,7 +54,7 @@ impl Config {
     }
 
     /// The methods a client may use, for `allow` and `access-control-allow-methods`.
-    pub fn allow_header(&self) -> Vec<u8> {
+    pub fn allow_header(&self) -> &'static [u8] {
         let mut methods = String::new();
         join(&mut methods, self.allowed_methods.iter());
         let extra = [("HEAD", self.allows("HEAD")), ("OPTIONS", self.cors_origins.is_some())];
@@ -59,7 +62,7 @@ impl Config {
             &mut methods,
             extra.iter().filter(|(method, wanted)| *wanted && !self.allowed_methods.iter().any(|m| m == *method)).map(|(m, _)| *m),
         );
-        methods.into_bytes()
+        methods.leak().as_bytes()
     }
 
     /// Decides what to do with `request`, completing `self.job` for the upstream when it is to be
@@ -72,13 +75,13 @@ impl Config {
         };
         if request.method == "OPTIONS" && request.header("access-control-request-method").is_some() {
             if self.cors_headers(request.header("origin"), &[]).is_some() {
-                let mut headers = Headers::new();
-                headers.push((String::from("access-control-allow-methods"), self.allow_header()));
                 let mut allowed = String::from("content-type");
                 join(&mut allowed, self.forward_headers.iter());
-                headers.push((String::from("access-control-allow-headers"), allowed.into_bytes()));
-                headers.push((String::from("access-control-max-age"), Vec::from(&b"600"[..])));
-                return Ok(Plan::Preflight(headers));
+                return Ok(Plan::Preflight(alloc::vec![
+                    ("access-control-allow-methods", self.allow_header()),
+                    ("access-control-allow-headers", allowed.leak().as_bytes()),
+                    ("access-control-max-age", b"600"),
+                ]));
             }
             if self.cors_origins.is_some() {
                 return Ok(Plan::Preflight(Vec::new()));
@@ -114,20 +117,17 @@ impl Config {
     /// The CORS headers of an answer to a request from `origin`, when that origin is allowed:
     /// `access-control-allow-origin` (`*`, or the origin itself), `vary: origin`, and the relayed
     /// response headers the page may read. `None` for no CORS configured, no origin, or another.
-    pub fn cors_headers(&self, origin: Option<&[u8]>, exposed: &[&str]) -> Option<Headers> {
+    pub fn cors_headers<'h>(&self, origin: Option<&'h [u8]>, exposed: &[&str]) -> Option<Headers<'h>> {
         let (origins, origin) = (self.cors_origins.as_ref()?, origin?);
         if !origins.matches(origin) {
             return None;
         }
         let any = origins.iter().any(|known| known == "*");
-        let mut headers = alloc::vec![
-            (String::from("access-control-allow-origin"), if any { Vec::from(&b"*"[..]) } else { origin.to_vec() }),
-            (String::from("vary"), Vec::from(&b"origin"[..])),
-        ];
+        let mut headers: Headers = alloc::vec![("access-control-allow-origin", if any { b"*" } else { origin }), ("vary", b"origin")];
         if !exposed.is_empty() {
             let mut names = String::new();
             join(&mut names, exposed.iter().copied());
-            headers.push((String::from("access-control-expose-headers"), names.into_bytes()));
+            headers.push(("access-control-expose-headers", names.leak().as_bytes()));
         }
         Some(headers)
     }
@@ -279,7 +279,7 @@ mod tests {
         let mut relay = config(&[("RELAY_CORS_ORIGINS", "https://app.example"), ("RELAY_FORWARD_HEADERS", "authorization")]);
         let preflight = [("origin", "https://app.example"), ("access-control-request-method", "POST")];
         let Ok(Plan::Preflight(headers)) = plan(&mut relay, "OPTIONS", "/", &preflight) else { panic!("not a preflight") };
-        let text: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), core::str::from_utf8(v).unwrap())).collect();
+        let text: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, core::str::from_utf8(v).unwrap())).collect();
         assert_eq!(
             text,
             [
@@ -294,7 +294,7 @@ mod tests {
         assert_eq!(relay.cors_headers(Some(b"https://evil.example"), &[]), None);
         assert_eq!(relay.cors_headers(None, &[]), None);
         let exposed = relay.cors_headers(Some(b"https://app.example"), &["etag", "x-ratelimit-remaining"]).unwrap();
-        assert_eq!(exposed[2], ("access-control-expose-headers".into(), b"etag, x-ratelimit-remaining".to_vec()));
+        assert_eq!(exposed[2], ("access-control-expose-headers", &b"etag, x-ratelimit-remaining"[..]));
         let any = config(&[("RELAY_CORS_ORIGINS", "*")]);
         assert_eq!(any.cors_headers(Some(b"http://x"), &[]).unwrap()[0].1, b"*");
         assert_eq!(config(&[]).cors_headers(Some(b"http://x"), &[]), None);

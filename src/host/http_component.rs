@@ -16,7 +16,7 @@ use crate::text::push_u64;
 /// its body (`None` for none at all: a 204, a 304, a preflight).
 struct Reply {
     status: u16,
-    headers: Headers,
+    headers: Headers<'static>,
     body: Option<Vec<u8>>,
 }
 
@@ -26,7 +26,7 @@ impl Reply {
     }
 
     /// An error's answer, logged when it is the operator's to fix.
-    fn error(error: &RelayError, headers: Headers) -> Reply {
+    fn error(error: &RelayError, headers: Headers<'static>) -> Reply {
         if error.status() >= 500 {
             log(error);
         }
@@ -87,7 +87,7 @@ fn serve(request: &IncomingRequest, limits: &mut (u64, u64)) -> Result<Reply, Re
         Err((error, headers)) => {
             let mut reply = Reply::error(&error, headers);
             if error == RelayError::MethodNotAllowed {
-                reply.headers.push((String::from("allow"), config.allow_header()));
+                reply.headers.push(("allow", config.allow_header()));
             }
             reply
         }
@@ -97,7 +97,7 @@ fn serve(request: &IncomingRequest, limits: &mut (u64, u64)) -> Result<Reply, Re
     }
     // The page may read the upstream's headers relayed, not the relay's own.
     let relayed = |name: &&str| *name != "allow" && !name.starts_with("access-control-");
-    let exposed: Vec<&str> = reply.headers.iter().map(|(name, _)| name.as_str()).filter(relayed).collect();
+    let exposed: Vec<&str> = reply.headers.iter().map(|(name, _)| *name).filter(relayed).collect();
     if let Some(cors) = config.cors_headers(incoming.header("origin"), &exposed) {
         reply.headers.extend(cors);
     }
@@ -106,7 +106,7 @@ fn serve(request: &IncomingRequest, limits: &mut (u64, u64)) -> Result<Reply, Re
 
 /// Relays `incoming` as `config` plans it; an error carries the headers the client gets with it
 /// (an upstream's `retry-after`, the relayed ones).
-fn relay(request: &IncomingRequest, incoming: &Request, config: &mut Config) -> Result<Reply, (RelayError, Headers)> {
+fn relay(request: &IncomingRequest, incoming: &Request, config: &mut Config) -> Result<Reply, (RelayError, Headers<'static>)> {
     let bare = |error| (error, Headers::new());
     let send_body = match config.plan(incoming).map_err(bare)? {
         Plan::Preflight(headers) => return Ok(Reply { status: 204, headers, body: None }),

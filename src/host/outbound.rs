@@ -41,7 +41,7 @@ pub enum Shaped {
 #[cfg_attr(not(feature = "http"), allow(dead_code))]
 pub struct Answered {
     pub status: u16,
-    pub headers: Headers,
+    pub headers: Headers<'static>,
     pub body: Result<Shaped, RelayError>,
 }
 
@@ -80,7 +80,7 @@ pub fn exchange(job: &mut Job, paths: &[&Path], mut body: &[u8], rules: &Rules) 
             let name = entry.name().to_ascii_lowercase();
             let keeps_retry = name == "retry-after" && matches!(status, 429 | 503);
             if keeps_retry || rules.copy_headers.matches(name.as_bytes()) {
-                headers.push((name, entry.value().to_vec()));
+                headers.push((name.leak(), entry.value()));
             }
         }
         let encoded = found("content-encoding").is_some_and(|coding| !coding.trim_ascii().eq_ignore_ascii_case(b"identity"));
