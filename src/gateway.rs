@@ -18,16 +18,33 @@ use crate::text;
 /// cost the component their copies and allocations.
 pub type Headers<'h> = Vec<(&'h str, &'h [u8])>;
 
-/// The client's request as the host hands it over: header names in lower case.
-pub struct Request<'a, 'h> {
-    pub method: &'a str,
-    pub target: &'a [u8],
-    pub headers: &'a [(&'h str, &'h [u8])],
+/// A header of the client's request, as the host lists it: generic, so that the component plans
+/// over the host's own list instead of a copy of it (186 bytes fewer), and the tests over pairs.
+pub trait Entry<'h> {
+    fn name(&self) -> &'h str;
+    fn value(&self) -> &'h [u8];
 }
 
-impl<'h> Request<'_, 'h> {
+impl<'h> Entry<'h> for (&'h str, &'h [u8]) {
+    fn name(&self) -> &'h str {
+        self.0
+    }
+
+    fn value(&self) -> &'h [u8] {
+        self.1
+    }
+}
+
+/// The client's request as the host hands it over: header names in lower case.
+pub struct Request<'a, H> {
+    pub method: &'a str,
+    pub target: &'a [u8],
+    pub headers: &'a [H],
+}
+
+impl<'h, H: Entry<'h>> Request<'_, H> {
     pub fn header(&self, name: &str) -> Option<&'h [u8]> {
-        self.headers.iter().find(|(known, _)| *known == name).map(|(_, value)| *value)
+        self.headers.iter().find(|entry| entry.name() == name).map(Entry::value)
     }
 }
 
@@ -68,7 +85,7 @@ impl Config {
     /// Decides what to do with `request`, completing `self.job` for the upstream when it is to be
     /// relayed. Outside the route: 404; a method not allowed: 405 (a CORS preflight is answered
     /// whatever the methods, since it asks about another one).
-    pub fn plan(&mut self, request: &Request) -> Result<Plan, RelayError> {
+    pub fn plan<'h>(&mut self, request: &Request<impl Entry<'h>>) -> Result<Plan, RelayError> {
         let params = match &self.route {
             Some(route) => route.matches(request.target).ok_or(RelayError::NotFound)?,
             None => Vec::new(),
@@ -105,10 +122,11 @@ impl Config {
         // HEAD is answered like GET, without the body (the host drops it).
         let client_method = if request.method == "HEAD" { "GET" } else { request.method };
         job.method = String::from(self.forced_method.as_deref().unwrap_or(client_method));
-        for (name, value) in request.headers {
+        for entry in request.headers {
+            let name = entry.name();
             // A configured header wins over the client's of the same name.
             if self.forward_headers.matches(name.as_bytes()) && !job.headers.iter().any(|(known, _)| known == name) {
-                job.headers.push((String::from(*name), value.to_vec()));
+                job.headers.push((String::from(name), entry.value().to_vec()));
             }
         }
         Ok(Plan::Relay { body: !is_bodiless(request.method) && !is_bodiless(&job.method) })

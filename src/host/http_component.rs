@@ -8,7 +8,7 @@ use super::outbound::{exchange, Rules, Shaped};
 use super::streams::{drain, write_all, Deadline, StreamFailure};
 use crate::config::{Config, DEFAULT_DEADLINE_MS, DEFAULT_TIMEOUT_MS};
 use crate::error::RelayError;
-use crate::gateway::{Headers, Plan, Request};
+use crate::gateway::{Entry, Headers, Plan, Request};
 use crate::relay::{paths_of, write_answer, BodyCollector};
 use crate::text::push_u64;
 
@@ -78,9 +78,7 @@ fn serve(request: &IncomingRequest, limits: &mut (u64, u64)) -> Result<Reply, Re
     };
     *limits = (config.job.timeout_ms, config.job.deadline_ms);
     // wasi:http hands header names over in lower case.
-    let entries = request.headers().take_entries();
-    let headers: Vec<(&str, &[u8])> = entries.iter().map(|entry| (entry.name(), entry.value())).collect();
-    let incoming = Request { method, target, headers: &headers };
+    let incoming = Request { method, target, headers: request.headers().take_entries() };
     let mut reply = match relay(request, &incoming, config) {
         Ok(reply) => reply,
         Err((error @ (RelayError::BodyOverMemory | RelayError::AnswerOverMemory), _)) => return Err(error),
@@ -106,7 +104,11 @@ fn serve(request: &IncomingRequest, limits: &mut (u64, u64)) -> Result<Reply, Re
 
 /// Relays `incoming` as `config` plans it; an error carries the headers the client gets with it
 /// (an upstream's `retry-after`, the relayed ones).
-fn relay(request: &IncomingRequest, incoming: &Request, config: &mut Config) -> Result<Reply, (RelayError, Headers<'static>)> {
+fn relay(
+    request: &IncomingRequest,
+    incoming: &Request<Header<'static>>,
+    config: &mut Config,
+) -> Result<Reply, (RelayError, Headers<'static>)> {
     let bare = |error| (error, Headers::new());
     let send_body = match config.plan(incoming).map_err(bare)? {
         Plan::Preflight(headers) => return Ok(Reply { status: 204, headers, body: None }),
@@ -174,6 +176,16 @@ fn respond(response_out: ResponseOutparam, reply: Reply, mut deadline: Deadline)
         let _ = outgoing.finish();
     } else {
         outgoing.abandon();
+    }
+}
+
+impl<'h> Entry<'h> for Header<'h> {
+    fn name(&self) -> &'h str {
+        Header::name(self)
+    }
+
+    fn value(&self) -> &'h [u8] {
+        Header::value(self)
     }
 }
 
