@@ -133,18 +133,21 @@ impl Config {
     }
 
     /// The CORS headers of an answer to a request from `origin`, when that origin is allowed:
-    /// `access-control-allow-origin` (`*`, or the origin itself), `vary: origin`, and the relayed
-    /// response headers the page may read. `None` for no CORS configured, no origin, or another.
-    pub fn cors_headers<'h>(&self, origin: Option<&'h [u8]>, exposed: &[&str]) -> Option<Headers<'h>> {
+    /// `access-control-allow-origin` (`*`, or the origin itself), `vary: origin`, and the names of
+    /// the `answer`'s headers the page may read: the upstream's relayed ones, not the relay's own
+    /// (`allow`, `access-control-*`). `None` for no CORS configured, no origin, or another.
+    pub fn cors_headers<'h>(&self, origin: Option<&'h [u8]>, answer: &[(&str, &[u8])]) -> Option<Headers<'h>> {
         let (origins, origin) = (self.cors_origins.as_ref()?, origin?);
         if !origins.matches(origin) {
             return None;
         }
         let any = origins.iter().any(|known| known == "*");
         let mut headers: Headers = alloc::vec![("access-control-allow-origin", if any { b"*" } else { origin }), ("vary", b"origin")];
-        if !exposed.is_empty() {
-            let mut names = String::new();
-            join(&mut names, exposed.iter().copied());
+        // Joined as they are found, not collected first: the component is smaller for it.
+        let mut names = String::new();
+        let relayed = |name: &&str| *name != "allow" && !name.starts_with("access-control-");
+        join(&mut names, answer.iter().map(|(name, _)| *name).filter(relayed));
+        if !names.is_empty() {
             headers.push(("access-control-expose-headers", names.leak().as_bytes()));
         }
         Some(headers)
@@ -311,7 +314,8 @@ mod tests {
         assert_eq!(plan(&mut relay, "OPTIONS", "/", &[]), Err(RelayError::MethodNotAllowed), "not a preflight");
         assert_eq!(relay.cors_headers(Some(b"https://evil.example"), &[]), None);
         assert_eq!(relay.cors_headers(None, &[]), None);
-        let exposed = relay.cors_headers(Some(b"https://app.example"), &["etag", "x-ratelimit-remaining"]).unwrap();
+        let answer = [("etag", &b"\"v1\""[..]), ("allow", b"GET"), ("x-ratelimit-remaining", b"9"), ("access-control-max-age", b"1")];
+        let exposed = relay.cors_headers(Some(b"https://app.example"), &answer).unwrap();
         assert_eq!(exposed[2], ("access-control-expose-headers", &b"etag, x-ratelimit-remaining"[..]));
         let any = config(&[("RELAY_CORS_ORIGINS", "*")]);
         assert_eq!(any.cors_headers(Some(b"http://x"), &[]).unwrap()[0].1, b"*");

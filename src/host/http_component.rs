@@ -93,10 +93,7 @@ fn serve(request: &IncomingRequest, limits: &mut (u64, u64)) -> Result<Reply, Re
     if method == "HEAD" {
         reply.body = None;
     }
-    // The page may read the upstream's headers relayed, not the relay's own.
-    let relayed = |name: &&str| *name != "allow" && !name.starts_with("access-control-");
-    let exposed: Vec<&str> = reply.headers.iter().map(|(name, _)| *name).filter(relayed).collect();
-    if let Some(cors) = config.cors_headers(incoming.header("origin"), &exposed) {
+    if let Some(cors) = config.cors_headers(incoming.header("origin"), &reply.headers) {
         reply.headers.extend(cors);
     }
     Ok(reply)
