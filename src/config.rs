@@ -340,7 +340,7 @@ const PLACEHOLDER_IN_HOST: &str = "has a placeholder in its scheme or host: the 
 
 /// The port of `host:port` or `[v6]:port`, if one is written: what follows the last `:` that is
 /// not inside the brackets of an IPv6 address.
-fn port_of(authority: &[u8]) -> Option<&[u8]> {
+pub fn port_of(authority: &[u8]) -> Option<&[u8]> {
     let mut port_at = None;
     for (at, &b) in authority.iter().enumerate() {
         match b {

@@ -6,7 +6,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::config::{Config, Scheme, Upstream};
+use crate::config::{port_of, Config, Scheme, Upstream};
 use crate::error::RelayError;
 use crate::route::query_params;
 use crate::template::append_query;
@@ -208,13 +208,12 @@ pub fn redirect_target(current: &Upstream, location: &[u8]) -> Option<Upstream> 
     (same_origin || upgraded).then_some(target)
 }
 
-/// The host of an authority, without its port (an IPv6 address keeps its brackets and colons).
-fn host_of(authority: &str) -> &str {
-    let port_at = authority
-        .bytes()
-        .rposition(|b| b == b':')
-        .filter(|&at| authority.as_bytes().get(at..).is_some_and(|rest| !rest.iter().any(|&b| b == b']')));
-    port_at.and_then(|at| authority.get(..at)).unwrap_or(authority)
+/// The host of an authority, without its port (an IPv6 address keeps its brackets and colons):
+/// the port found as the configuration's check finds it, one loop for both.
+fn host_of(authority: &str) -> &[u8] {
+    let authority = authority.as_bytes();
+    let port_len = port_of(authority).map_or(0, |port| port.len() + 1);
+    authority.get(..authority.len() - port_len).unwrap_or(authority)
 }
 
 /// The method and whether the body goes along after a redirect of `status`: 303 turns any method
