@@ -196,7 +196,7 @@ pub const MAX_REDIRECTS: usize = 3;
 pub fn redirect_target(current: &Upstream, location: &[u8]) -> Option<Upstream> {
     let location = text::utf8(location)?.trim_ascii();
     if location.starts_with('/') && !location.starts_with("//") {
-        let mut target = Upstream { path_and_query: String::new(), ..current.clone() };
+        let mut target = Upstream { scheme: current.scheme, authority: current.authority.clone(), path_and_query: String::new() };
         text::push_percent_encoded(&mut target.path_and_query, location.as_bytes(), text::URL_AS_IS);
         return Some(target);
     }
