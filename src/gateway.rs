@@ -72,13 +72,18 @@ impl Config {
 
     /// The methods a client may use, for `allow` and `access-control-allow-methods`.
     pub fn allow_header(&self) -> &'static [u8] {
+        let listed = |method: &str| self.allowed_methods.iter().any(|allowed| allowed == method);
         let mut methods = String::new();
-        join(&mut methods, self.allowed_methods.iter());
-        let extra = [("HEAD", self.allows("HEAD")), ("OPTIONS", self.cors_origins.is_some())];
-        join(
-            &mut methods,
-            extra.iter().filter(|(method, wanted)| *wanted && !self.allowed_methods.iter().any(|m| m == *method)).map(|(m, _)| *m),
-        );
+        for method in self.allowed_methods.iter() {
+            append(&mut methods, method);
+        }
+        // HEAD is allowed with GET, OPTIONS with CORS (for its preflights).
+        if listed("GET") && !listed("HEAD") {
+            append(&mut methods, "HEAD");
+        }
+        if self.cors_origins.is_some() && !listed("OPTIONS") {
+            append(&mut methods, "OPTIONS");
+        }
         methods.leak().as_bytes()
     }
 
@@ -93,7 +98,9 @@ impl Config {
         if request.method == "OPTIONS" && request.header("access-control-request-method").is_some() {
             if self.cors_headers(request.header("origin"), &[]).is_some() {
                 let mut allowed = String::from("content-type");
-                join(&mut allowed, self.forward_headers.iter());
+                for name in self.forward_headers.iter() {
+                    append(&mut allowed, name);
+                }
                 return Ok(Plan::Preflight(alloc::vec![
                     ("access-control-allow-methods", self.allow_header()),
                     ("access-control-allow-headers", allowed.leak().as_bytes()),
@@ -145,8 +152,11 @@ impl Config {
         let mut headers: Headers = alloc::vec![("access-control-allow-origin", if any { b"*" } else { origin }), ("vary", b"origin")];
         // Joined as they are found, not collected first: the component is smaller for it.
         let mut names = String::new();
-        let relayed = |name: &&str| *name != "allow" && !name.starts_with("access-control-");
-        join(&mut names, answer.iter().map(|(name, _)| *name).filter(relayed));
+        for (name, _) in answer {
+            if *name != "allow" && !name.starts_with("access-control-") {
+                append(&mut names, name);
+            }
+        }
         if !names.is_empty() {
             headers.push(("access-control-expose-headers", names.leak().as_bytes()));
         }
@@ -154,14 +164,14 @@ impl Config {
     }
 }
 
-/// Appends each of `items` to `list`, separated by `, `.
-fn join<'i>(list: &mut String, items: impl Iterator<Item = &'i str>) {
-    for item in items {
-        if !list.is_empty() {
-            list.push_str(", ");
-        }
-        list.push_str(item);
+/// Appends `item` to `list`, after `, ` unless it is the first. One item a call, in the callers'
+/// own loops: a join generic over its iterator, with the filter chains fed to it, cost 171 bytes
+/// more.
+fn append(list: &mut String, item: &str) {
+    if !list.is_empty() {
+        list.push_str(", ");
     }
+    list.push_str(item);
 }
 
 /// What becomes of an upstream answer, by its status.
