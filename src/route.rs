@@ -160,20 +160,22 @@ fn percent_decode(text: &[u8]) -> Vec<u8> {
 /// The parameters of a request target's query (`/x?a=1&b=%20&c`), decoded, in order; a parameter
 /// without `=` has the empty value.
 pub fn query_params(target: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let Some(at) = target.iter().position(|&b| b == b'?') else { return Vec::new() };
+    // A plain loop: the `filter`/`map`/`collect` chain cost 276 bytes more.
+    let mut params = Vec::new();
+    let Some(at) = target.iter().position(|&b| b == b'?') else { return params };
     let query = target.get(at + 1..).unwrap_or(&[]);
     let query = query.split(|&b| b == b'#').next().unwrap_or(&[]);
-    query
-        .split(|&b| b == b'&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = match pair.iter().position(|&b| b == b'=') {
-                Some(at) => (pair.get(..at).unwrap_or(&[]), pair.get(at + 1..).unwrap_or(&[])),
-                None => (pair, &[][..]),
-            };
-            (decode(name, true), decode(value, true))
-        })
-        .collect()
+    for pair in query.split(|&b| b == b'&') {
+        if pair.is_empty() {
+            continue;
+        }
+        let (name, value) = match pair.iter().position(|&b| b == b'=') {
+            Some(at) => (pair.get(..at).unwrap_or(&[]), pair.get(at + 1..).unwrap_or(&[])),
+            None => (pair, &[][..]),
+        };
+        params.push((decode(name, true), decode(value, true)));
+    }
+    params
 }
 
 #[cfg(test)]
