@@ -1,7 +1,7 @@
 //! The shape language: a documented subset of jq (`RELAY_SHAPE`, the command's `--shape`) that
 //! builds the answer from the upstream's document. Two of its parts exist: the parser
-//! ([`parse`]: a program of the subset becomes an [`Expr`] tree, anything else is refused naming
-//! the construct and its column) and an evaluator over a whole document in memory ([`eval`],
+//! ([`parse()`]: a program of the subset becomes an [`Expr`] tree, anything else is refused naming
+//! the construct and its column) and an evaluator over a whole document in memory ([`eval()`],
 //! values copied byte for byte, jq's meaning for every construct). The plan and the streaming
 //! evaluator (which values the scanner keeps as an upstream's answer streams in) are still to
 //! come; until then the HTTP component shapes its answer with `RELAY_FIELDS`.
