@@ -4,8 +4,9 @@
 //!
 //! 1. `error-code` case indexes: the `pub const X: ErrorCase = N;` of abi/outgoing.rs, and the
 //!    cases inside each `A..=B` range of `map_error_case` (host/outbound.rs), pinned by name.
-//! 2. `method` (and `scheme`) case order: `METHODS` in abi/outgoing.rs, `is_get_or_head` in
-//!    abi/incoming.rs (get = 0, head = 1), `set_target`'s scheme (HTTP = 0, HTTPS = 1).
+//! 2. `method` (and `scheme`) case order: `METHODS` in abi/outgoing.rs, which
+//!    `IncomingRequest::method` in abi/incoming.rs reads case by case (the HTTP component's
+//!    health check takes get = 0 and head = 1), `set_target`'s scheme (HTTP = 0, HTTPS = 1).
 //! 3. Return-area offsets and size: the byte/word offsets each reader decodes (table `READERS`),
 //!    `error-code`'s layout, `ReturnArea`'s `[u8; N]` (abi/mod.rs) being exactly the largest, and
 //!    `fields.from-list`'s entries having the layout of `abi::Header`.
@@ -455,7 +456,10 @@ const READERS: &[Reader] = &[
     Reader { wit: "wasi:http/types", func: "outgoing-response.body", rust: "OutgoingResponse::body (abi/incoming.rs): handle() = byte(0), word(4)", reads: &[("", 0, "result"), ("ok", 4, "own<outgoing-body>")] },
     Reader { wit: "wasi:http/types", func: "incoming-request.consume", rust: "IncomingRequest::consume (abi/incoming.rs): handle() = byte(0), word(4)", reads: &[("", 0, "result"), ("ok", 4, "own<incoming-body>")] },
     Reader { wit: "wasi:http/types", func: "incoming-response.consume", rust: "IncomingResponse::consume (abi/outgoing.rs): handle() = byte(0), word(4)", reads: &[("", 0, "result"), ("ok", 4, "own<incoming-body>")] },
-    Reader { wit: "wasi:http/types", func: "incoming-request.method", rust: "IncomingRequest::is_get_or_head (abi/incoming.rs): byte(0)", reads: &[("", 0, "method")] },
+    Reader { wit: "wasi:http/types", func: "incoming-request.method", rust: "IncomingRequest::method (abi/incoming.rs): byte(0), list::<u8>(4) for other",
+        reads: &[("", 0, "method"), ("other", 4, "string")] },
+    Reader { wit: "wasi:http/types", func: "fields.entries", rust: "Fields::take_entries (abi/mod.rs): list::<Header>(0), Header = 4 x usize",
+        reads: &[("", 0, "list<tuple<string, list<u8>>>")] },
     Reader { wit: "wasi:http/types", func: "incoming-request.path-with-query", rust: "IncomingRequest::path_with_query (abi/incoming.rs): byte(0), list(4)",
         reads: &[("", 0, "option"), ("some", 4, "string")] },
     Reader { wit: "wasi:io/streams", func: "input-stream.read", rust: "InputStream::read (abi/mod.rs): byte(0), take_list(4), stream_result(4)",
@@ -623,9 +627,7 @@ fn check_methods(world: &World, src: &Sources) -> Vec<String> {
         ));
     }
     if names.first().map(String::as_str) != Some("get") || names.get(1).map(String::as_str) != Some("head") {
-        problems.push(format!(
-            "IncomingRequest::is_get_or_head (abi/incoming.rs) takes cases 0 and 1 for get and head, but method is {names:?}"
-        ));
+        problems.push(format!("IncomingRequest::method (abi/incoming.rs) reads cases 0 and 1 as GET and HEAD, but method is {names:?}"));
     }
     let scheme: Vec<String> = world.cases("wasi:http/types", "scheme").into_iter().map(|(n, _)| n).collect();
     if scheme.first().map(String::as_str) != Some("HTTP") || scheme.get(1).map(String::as_str) != Some("HTTPS") {
