@@ -56,8 +56,12 @@ pub fn exchange(job: &mut Job, paths: &[&Path], mut body: &[u8], rules: &Rules) 
     loop {
         let response = send(job, body, &mut deadline)?;
         let status = response.status();
+        // Names as the host lists them, in lower case (as `serve` takes the client's): both hosts
+        // hand over the names of the `http` crate's `HeaderName`, which lowercases every name it
+        // holds (wasmtime's `fields.entries` is `name.as_str()`). A lowercased `String` per header
+        // and case-insensitive lookups cost 176 bytes.
         let entries = response.headers().take_entries();
-        let found = |name: &str| entries.iter().find(|entry| entry.name().eq_ignore_ascii_case(name)).map(Header::value);
+        let found = |name: &str| entries.iter().find(|entry| entry.name() == name).map(Header::value);
         let mut disposition = disposition(status);
         if disposition == Disposition::Redirect {
             let target = found("location").and_then(|location| redirect_target(&job.upstream, location));
@@ -77,10 +81,10 @@ pub fn exchange(job: &mut Job, paths: &[&Path], mut body: &[u8], rules: &Rules) 
         }
         let mut headers = Headers::new();
         for entry in entries {
-            let name = entry.name().to_ascii_lowercase();
+            let name = entry.name();
             let keeps_retry = name == "retry-after" && matches!(status, 429 | 503);
             if keeps_retry || rules.copy_headers.matches(name.as_bytes()) {
-                headers.push((name.leak(), entry.value()));
+                headers.push((name, entry.value()));
             }
         }
         let encoded = found("content-encoding").is_some_and(|coding| !coding.trim_ascii().eq_ignore_ascii_case(b"identity"));
