@@ -127,7 +127,7 @@ pub fn parse_args(args: &[String]) -> Result<Command, RelayError> {
     let url = url.ok_or_else(|| usage("URL", "is missing (see --help)"))?;
     let upstream = Upstream::parse(url).map_err(|p| usage("URL", p))?;
     if !fields.is_empty() {
-        check_count(&fields).map_err(|p| RelayError::Config { setting: "--field", problem: p })?;
+        check_count(&fields).map_err(|p| RelayError::Config { setting: "--field", problem: p.into_string() })?;
     }
     let method = method.unwrap_or_else(|| String::from(if matches!(data, Data::None) { "GET" } else { "POST" }));
     Ok(Command::Run(Invocation { job: Job { upstream, method, headers, fields, timeout_ms, deadline_ms, max_response_bytes }, data, raw }))

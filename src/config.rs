@@ -7,7 +7,7 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::error::RelayError;
+use crate::error::{Problem, RelayError};
 use crate::field::{self, Field};
 use crate::json::hex_value;
 use crate::route::Route;
@@ -157,13 +157,7 @@ impl Config {
             lookup(name)
         };
         let mut config = Config::default();
-        config.fill(get).map_err(|problem| RelayError::Config {
-            setting: setting.get(),
-            problem: match problem {
-                Problem::Text(text) => String::from(text),
-                Problem::Built(text) => text,
-            },
-        })?;
+        config.fill(get).map_err(|problem| RelayError::Config { setting: setting.get(), problem: problem.into_string() })?;
         Ok(config)
     }
 
@@ -256,26 +250,6 @@ impl Config {
         job.max_response_bytes = number("RELAY_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES)?;
         self.max_request_bytes = number("RELAY_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES)?;
         Ok(())
-    }
-}
-
-/// A setting's problem as [`Config::fill`] meets it: mostly static text, copied into the
-/// [`RelayError::Config`] once, in [`Config::read`], rather than at each of the fifteen places a
-/// problem can arise (817 bytes fewer); the field list's and the header list's are built.
-enum Problem {
-    Text(&'static str),
-    Built(String),
-}
-
-impl From<&'static str> for Problem {
-    fn from(text: &'static str) -> Problem {
-        Problem::Text(text)
-    }
-}
-
-impl From<String> for Problem {
-    fn from(text: String) -> Problem {
-        Problem::Built(text)
     }
 }
 

@@ -3,6 +3,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::error::Problem;
 use crate::json::MAX_PATHS;
 use crate::path::{Path, PathError};
 use crate::text;
@@ -43,13 +44,13 @@ impl Field {
 }
 
 /// Parses a comma-separated list of specs, as `RELAY_FIELDS` holds them.
-pub fn parse_list(list: &str) -> Result<Vec<Field>, String> {
+pub fn parse_list(list: &str) -> Result<Vec<Field>, Problem> {
     let mut fields = Vec::new();
     for spec in text::split(list, b',') {
         if spec.trim_ascii().is_empty() {
-            return Err(String::from("has an empty entry"));
+            return Err(Problem::Text("has an empty entry"));
         }
-        fields.push(Field::parse(spec)?);
+        fields.push(Field::parse(spec).map_err(Problem::Built)?);
     }
     check_count(&fields)?;
     Ok(fields)
@@ -57,16 +58,16 @@ pub fn parse_list(list: &str) -> Result<Vec<Field>, String> {
 
 /// A relay follows at most [`MAX_PATHS`] fields, needs at least one, and names each once (an
 /// answer with a key twice would hold only one of its values for most clients).
-pub fn check_count(fields: &[Field]) -> Result<(), String> {
+pub fn check_count(fields: &[Field]) -> Result<(), Problem> {
     if fields.is_empty() {
-        return Err(String::from("no field is given"));
+        return Err(Problem::Text("no field is given"));
     }
     if fields.len() > MAX_PATHS {
-        return Err(String::from("more than 64 fields are given"));
+        return Err(Problem::Text("more than 64 fields are given"));
     }
     for (at, field) in fields.iter().enumerate() {
         if fields.get(..at).unwrap_or(&[]).iter().any(|earlier| earlier.name == field.name) {
-            return Err(text::about("the name \"", &field.name, "\" ", "is given to two fields"));
+            return Err(Problem::Built(text::about("the name \"", &field.name, "\" ", "is given to two fields")));
         }
     }
     Ok(())
