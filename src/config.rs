@@ -378,7 +378,7 @@ pub fn check_header(name: &str, value: &[u8]) -> Result<String, &'static str> {
 /// in values (the OpenTelemetry `OTEL_EXPORTER_OTLP_HEADERS` convention), so a value can hold
 /// any byte: `authorization=Bearer%20abc,x-api-key=k%2C1`. Names are tokens and need no escapes.
 /// A problem names the entry by its position, never by its text: the list holds secrets.
-pub fn parse_header_list(list: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+pub fn parse_header_list(list: &str) -> Result<Vec<(String, Vec<u8>)>, Problem> {
     let mut headers = Vec::new();
     for (index, entry) in text::split(list, b',').enumerate() {
         if entry.trim_ascii().is_empty() {
@@ -388,20 +388,9 @@ pub fn parse_header_list(list: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
             let value = percent_decode(value.trim_ascii().as_bytes()).ok_or("has a broken %-escape")?;
             Ok((check_header(name, &value)?, value))
         });
-        headers.push(header.map_err(|problem| entry_problem(index, problem))?);
+        headers.push(header.map_err(|problem| Problem::Entry { index, problem })?);
     }
     Ok(headers)
-}
-
-/// `entry N problem`, N counted from 1.
-#[cold]
-#[inline(never)]
-fn entry_problem(index: usize, problem: &str) -> String {
-    let mut text = String::from("entry ");
-    text::push_u64(&mut text, index as u64 + 1);
-    text.push_str(" ");
-    text.push_str(problem);
-    text
 }
 
 fn percent_decode(text: &[u8]) -> Option<Vec<u8>> {
@@ -637,7 +626,7 @@ mod tests {
         assert_eq!(parse_header_list("x=a%0d%0aevil: 1").unwrap_err(), "entry 1 has a control character in its value");
         assert_eq!(parse_header_list("x=a%0").unwrap_err(), "entry 1 has a broken %-escape");
         assert!(parse_header_list("bad name=1").is_err());
-        assert!(parse_header_list("Host=evil.example").unwrap_err().starts_with("entry 1 names a header the relay sets"));
+        assert!(parse_header_list("Host=evil.example").unwrap_err().into_string().starts_with("entry 1 names a header the relay sets"));
         assert!(parse_header_list("content-length=5").is_err());
         assert_eq!(parse_header_list("a=1,,b=x%3Dy").unwrap(), vec![("a".into(), b"1".to_vec()), ("b".into(), b"x=y".to_vec())]);
     }

@@ -52,6 +52,9 @@ pub enum RelayError {
 pub enum Problem {
     Text(&'static str),
     Built(String),
+    /// `entry N problem` of a list that holds secrets, N counted from 1: the entry is named by
+    /// its position alone.
+    Entry { index: usize, problem: &'static str },
 }
 
 impl Problem {
@@ -59,6 +62,13 @@ impl Problem {
         match self {
             Problem::Text(text) => String::from(text),
             Problem::Built(text) => text,
+            Problem::Entry { index, problem } => {
+                let mut text = String::from("entry ");
+                push_u64(&mut text, index as u64 + 1);
+                text.push_str(" ");
+                text.push_str(problem);
+                text
+            }
         }
     }
 }
@@ -77,10 +87,7 @@ impl From<String> for Problem {
 
 impl PartialEq<&str> for Problem {
     fn eq(&self, other: &&str) -> bool {
-        match self {
-            Problem::Text(text) => text == other,
-            Problem::Built(text) => text == other,
-        }
+        self.clone().into_string() == *other
     }
 }
 

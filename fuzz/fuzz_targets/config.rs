@@ -20,6 +20,7 @@ fuzz_target!(|input: &[u8]| {
         }
         // The list holds secrets: a problem is `entry N` and a fixed text, never a part of it.
         Err(problem) => {
+            let problem = problem.into_string();
             let rest = problem.strip_prefix("entry ").expect("names the entry");
             let (number, problem) = rest.split_once(' ').expect("a problem follows");
             assert!(number.bytes().all(|b| b.is_ascii_digit()), "{number}");
