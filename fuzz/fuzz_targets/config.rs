@@ -28,7 +28,7 @@ fuzz_target!(|input: &[u8]| {
                 "is not name=value",
                 "has a broken %-escape",
                 "has an invalid header name",
-                "names a header the relay sets (host, content-length, transfer-encoding, connection, upgrade, te)",
+                "names a header the relay sets",
                 "has a control character in its value",
             ];
             assert!(PROBLEMS.contains(&problem), "{problem}");
