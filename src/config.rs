@@ -310,7 +310,8 @@ impl Upstream {
     }
 }
 
-const PLACEHOLDER_IN_HOST: &str = "has a placeholder in its scheme or host: the client never chooses the host";
+/// Why (the client never chooses the host) is the README's to say: 36 bytes.
+const PLACEHOLDER_IN_HOST: &str = "has a placeholder in its scheme or host";
 
 /// The port of `host:port` or `[v6]:port`, if one is written: what follows the last `:` that is
 /// not inside the brackets of an IPv6 address.

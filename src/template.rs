@@ -174,7 +174,7 @@ mod tests {
     fn placeholders_stay_out_of_the_scheme_and_host() {
         let route = Route::parse("/{id}/{rest*}").unwrap();
         let parse = |url| UrlTemplate::parse(url, Some(&route)).map(|_| ());
-        let host = Err("has a placeholder in its scheme or host: the client never chooses the host");
+        let host = Err("has a placeholder in its scheme or host");
         assert_eq!(parse("http://{id}.example.com/"), host);
         assert_eq!(parse("http://h:{id}/"), host);
         assert_eq!(parse("{id}://h/"), host);
