@@ -223,7 +223,7 @@ impl Config {
                 text::split_once(origin, b':').is_some_and(|(_, rest)| rest.starts_with("//")) && !origin.bytes().any(|b| b == b'*')
             };
             if origins.is_empty() || !origins.iter().all(|origin| origin == "*" || is_origin(origin)) {
-                return Err("must be * or a list of origins (scheme://host[:port])".into());
+                return Err("must be * or a list of scheme://host[:port]".into());
             }
             self.cors_origins = Some(origins);
         }
