@@ -173,7 +173,7 @@ impl RelayError {
             }
             RelayError::UpstreamInvalidJson(error) => push_json_error(&mut text, "the upstream's answer is not valid JSON: ", error),
             RelayError::UpstreamEncoded => {
-                text.push_str("the upstream's answer has a content-encoding the relay did not ask for (it asks for none)")
+                text.push_str("the upstream's answer has a content-encoding the relay did not ask for")
             }
             RelayError::UpstreamTooLarge { limit } => {
                 text.push_str("the upstream's answer is larger than ");
