@@ -276,7 +276,7 @@ impl Upstream {
         let (scheme, rest) = match text::split_once(url, b':') {
             Some((name, rest)) if name.eq_ignore_ascii_case("https") => (Scheme::Https, rest),
             Some((name, rest)) if name.eq_ignore_ascii_case("http") => (Scheme::Http, rest),
-            _ if text::split_before(url, |b| b == b'/').map_or(url, |(before, _)| before).bytes().any(|b| b == b'{') => {
+            _ if text::split_once(url, b'/').map_or(url, |(before, _)| before).bytes().any(|b| b == b'{') => {
                 return Err(PLACEHOLDER_IN_HOST)
             }
             _ => return Err("must start with http:// or https://"),
