@@ -155,7 +155,11 @@ fn broken_request() -> RelayError {
 /// left unfinished so that the host aborts the response instead of passing a short one for whole.
 fn respond(response_out: ResponseOutparam, reply: Reply, mut deadline: Deadline) {
     let mut length = String::new();
-    let mut headers: Vec<Header> = reply.headers.iter().map(|(name, value)| Header::new(name, value)).collect();
+    // Pushed in a plain loop: a `map`/`collect` of the same cost 115 bytes more.
+    let mut headers = Vec::new();
+    for (name, value) in &reply.headers {
+        headers.push(Header::new(name, value));
+    }
     if let Some(body) = &reply.body {
         push_u64(&mut length, body.len() as u64);
         headers.push(Header::new("content-type", b"application/json"));
