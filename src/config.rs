@@ -288,14 +288,17 @@ impl Upstream {
         if authority.is_empty() {
             return Err("has no host");
         }
-        if authority.bytes().any(|b| b == b'{') {
-            return Err(PLACEHOLDER_IN_HOST);
-        }
-        if text::split_once(authority, b'@').is_some() {
-            return Err("must not carry credentials (user:password@)");
-        }
         if !text::all_in(authority.as_bytes(), text::HOST) {
-            return Err("has an invalid host");
+            // Neither `{` nor `@` is a host's byte: the two problems with a message of their own
+            // are told apart here only.
+            let has = |byte: u8| authority.bytes().any(|b| b == byte);
+            return Err(if has(b'{') {
+                PLACEHOLDER_IN_HOST
+            } else if has(b'@') {
+                "must not carry credentials (user:password@)"
+            } else {
+                "has an invalid host"
+            });
         }
         if let Some(port) = port_of(authority.as_bytes()) {
             if parse_u64(port).is_none_or(|port| port > 65535) {
