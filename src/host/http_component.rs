@@ -27,10 +27,11 @@ impl Reply {
 
     /// An error's answer, logged when it is the operator's to fix.
     fn error(error: &RelayError, headers: Headers<'static>) -> Reply {
-        if error.status() >= 500 {
+        let status = error.status();
+        if status >= 500 {
             log(error);
         }
-        Reply { status: error.status(), headers, body: Some(error.to_json()) }
+        Reply { status, headers, body: Some(error.to_json()) }
     }
 }
 
