@@ -179,7 +179,9 @@ pub fn exit_code(error: &RelayError) -> u8 {
         RelayError::UpstreamStatus { .. } => 5,
         RelayError::UpstreamTooLarge { .. } | RelayError::AnswerOverMemory => 6,
         RelayError::RequestTimeout { .. } => 4,
-        RelayError::MissingParameter { .. } | RelayError::NotFound | RelayError::MethodNotAllowed => 2,
+        RelayError::MissingParameter { .. } | RelayError::InvalidParameter { .. } | RelayError::NotFound | RelayError::MethodNotAllowed => {
+            2
+        }
     }
 }
 

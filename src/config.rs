@@ -203,6 +203,10 @@ impl Config {
                 if HOP_BY_HOP.contains(&name) {
                     return Err("names a hop-by-hop header, which is the connection's own".into());
                 }
+                // A pattern would let through what the checks above refuse by name.
+                if name.bytes().any(|b| b == b'*') {
+                    return Err("lists header names, not patterns".into());
+                }
             }
             self.forward_headers = names;
         }
@@ -578,7 +582,8 @@ mod tests {
         assert_eq!(config_error(&[url("http://{id}.example.com/")]).0, "RELAY_UPSTREAM_URL");
         assert_eq!(config_error(&[url("http://h/{id}")]).1, "has a {placeholder} that RELAY_ROUTE does not define");
         assert_eq!(config_error(&[("RELAY_ROUTE", "users")]), ("RELAY_ROUTE", "must start with /".into()));
-        for hop in ["host", "Content-Length", "connection", "keep-alive", "te", "proxy-authorization", "trailer", "x y"] {
+        for hop in ["host", "Content-Length", "connection", "keep-alive", "te", "proxy-authorization", "trailer", "x y", "*", "x-*", "con*"]
+        {
             assert_eq!(config_error(&[("RELAY_FORWARD_HEADERS", hop)]).0, "RELAY_FORWARD_HEADERS", "{hop}");
         }
         assert_eq!(config_error(&[("RELAY_ALLOWED_METHODS", "GET,PO ST")]).0, "RELAY_ALLOWED_METHODS");

@@ -22,6 +22,9 @@ pub enum RelayError {
     RequestTimeout { timeout_ms: u64 },
     /// The upstream URL needs the query parameter `name`, which the request does not have.
     MissingParameter { name: String },
+    /// The query parameter `name` stands in the upstream URL's path, and its value is no segment
+    /// (empty, `.`, `..`, or climbing once decoded).
+    InvalidParameter { name: String },
     /// The request's path is outside `RELAY_ROUTE`.
     NotFound,
     /// The request's method is not among those allowed (`allow` lists them).
@@ -107,6 +110,7 @@ impl RelayError {
             RelayError::BodyTooLarge { .. } | RelayError::BodyOverMemory => "body_too_large",
             RelayError::RequestTimeout { .. } => "request_timeout",
             RelayError::MissingParameter { .. } => "missing_parameter",
+            RelayError::InvalidParameter { .. } => "invalid_parameter",
             RelayError::NotFound => "not_found",
             RelayError::MethodNotAllowed => "method_not_allowed",
             RelayError::AnswerOverMemory => "out_of_memory",
@@ -125,7 +129,7 @@ impl RelayError {
             RelayError::InvalidJson(_) => 400,
             RelayError::BodyTooLarge { .. } | RelayError::BodyOverMemory => 413,
             RelayError::RequestTimeout { .. } => 408,
-            RelayError::MissingParameter { .. } => 400,
+            RelayError::MissingParameter { .. } | RelayError::InvalidParameter { .. } => 400,
             RelayError::NotFound => 404,
             RelayError::MethodNotAllowed => 405,
             RelayError::AnswerOverMemory => 500,
@@ -170,10 +174,13 @@ impl RelayError {
                 push_u64(&mut text, *timeout_ms);
                 text.push_str(" ms");
             }
-            RelayError::MissingParameter { name } => {
+            RelayError::MissingParameter { name } | RelayError::InvalidParameter { name } => {
                 text.push_str("the query parameter \"");
                 text.push_str(name);
-                text.push_str("\" is missing");
+                text.push_str(match self {
+                    RelayError::MissingParameter { .. } => "\" is missing",
+                    _ => "\" cannot be a path segment",
+                });
             }
             RelayError::NotFound => text.push_str("no route matches this path"),
             RelayError::MethodNotAllowed => text.push_str("this method is not allowed here"),
@@ -262,6 +269,7 @@ mod tests {
             (RelayError::RequestTimeout { timeout_ms: 5 }, "request_timeout", 408),
             (RelayError::AnswerOverMemory, "out_of_memory", 500),
             (RelayError::MissingParameter { name: "city".into() }, "missing_parameter", 400),
+            (RelayError::InvalidParameter { name: "id".into() }, "invalid_parameter", 400),
             (RelayError::NotFound, "not_found", 404),
             (RelayError::MethodNotAllowed, "method_not_allowed", 405),
             (RelayError::config("RELAY_FIELDS", "missing"), "config", 500),

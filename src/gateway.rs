@@ -116,8 +116,13 @@ impl Config {
         }
         let query = query_params(request.target);
         let mut path = self.url.render(&params, &query)?;
+        // A forwarded parameter never repeats one the operator set (the template's, the key's):
+        // an upstream that takes the last value, or the first, must get the operator's.
+        let set = query_params(path.as_bytes());
+        let key_name = self.api_key_query.as_ref().map(|(name, _)| name.as_bytes());
         for (name, value) in &query {
-            if self.forward_query.matches(name) {
+            let operators = set.iter().any(|(known, _)| known == name) || key_name == Some(name.as_slice());
+            if self.forward_query.matches(name) && !operators {
                 append_query(&mut path, name, value);
             }
         }
@@ -172,6 +177,15 @@ fn append(list: &mut String, item: &str) {
         list.push_str(", ");
     }
     list.push_str(item);
+}
+
+/// Whether an upstream response header may be copied to the client (`RELAY_RESPONSE_HEADERS`):
+/// never the answer's framing and encoding, which describe the upstream's body and not the
+/// relay's, nor the connection's own headers, nor CORS's, which the relay writes itself.
+pub fn is_relayable(name: &str) -> bool {
+    const NEVER: [&str; 9] =
+        ["content-length", "content-type", "content-encoding", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer"];
+    !NEVER.contains(&name) && !name.starts_with("proxy-") && !name.starts_with("access-control-")
 }
 
 /// What becomes of an upstream answer, by its status.
@@ -292,6 +306,15 @@ mod tests {
         let mut all = config(&[("RELAY_FORWARD_QUERY", "*"), ("RELAY_UPSTREAM_URL", "http://h/f?q={query.city}")]);
         assert_eq!(plan(&mut all, "GET", "/?city=Oslo&units=metric", &[]), Ok(Plan::Relay { body: false }));
         assert_eq!(all.job.upstream.path_and_query, "/f?q=Oslo&city=Oslo&units=metric");
+        // The operator's parameters are never repeated by the client's.
+        let mut fixed = config(&[
+            ("RELAY_FORWARD_QUERY", "*"),
+            ("RELAY_UPSTREAM_URL", "http://h/f?scope=public"),
+            ("RELAY_API_KEY_QUERY", "api_key"),
+            ("RELAY_API_KEY", "SECRET"),
+        ]);
+        assert_eq!(plan(&mut fixed, "GET", "/?api_key=x&scope=admin&page=2", &[]), Ok(Plan::Relay { body: false }));
+        assert_eq!(fixed.job.upstream.path_and_query, "/f?scope=public&page=2&api_key=SECRET");
         assert_eq!(plan(&mut all, "GET", "/?units=metric", &[]), Err(RelayError::MissingParameter { name: "city".into() }));
     }
 
@@ -329,6 +352,24 @@ mod tests {
         let any = config(&[("RELAY_CORS_ORIGINS", "*")]);
         assert_eq!(any.cors_headers(Some(b"http://x"), &[]).unwrap()[0].1, b"*");
         assert_eq!(config(&[]).cors_headers(Some(b"http://x"), &[]), None);
+    }
+
+    #[test]
+    fn framing_and_cors_headers_are_never_relayed() {
+        for never in [
+            "content-length",
+            "content-type",
+            "content-encoding",
+            "transfer-encoding",
+            "connection",
+            "proxy-authenticate",
+            "access-control-allow-origin",
+        ] {
+            assert!(!is_relayable(never), "{never}");
+        }
+        for relayed in ["etag", "cache-control", "x-ratelimit-remaining", "retry-after", "vary", "last-modified"] {
+            assert!(is_relayable(relayed), "{relayed}");
+        }
     }
 
     #[test]

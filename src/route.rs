@@ -92,8 +92,7 @@ impl Route {
         // one, or one that would climb (`..%2F`, `..\\`) where an upstream decodes it first, is refused.
         let decoded = |segment: &[u8]| {
             let segment = percent_decode(segment);
-            let climbs = segment.split(|&b| b == b'/' || b == b'\\').any(|part| part == b"." || part == b"..");
-            (!segment.is_empty() && !climbs).then_some(segment)
+            is_whole_segment(&segment).then_some(segment)
         };
         let mut params = Vec::new();
         let mut given = path.split(|&b| b == b'/');
@@ -119,6 +118,12 @@ impl Route {
         }
         given.next().is_none().then_some(params)
     }
+}
+
+/// Whether a decoded value may stand as a path segment: not empty, and no `/`- or `\\`-separated
+/// part of it `.` or `..` (an upstream that decodes `%2F` first would climb with `..%2F`).
+pub fn is_whole_segment(segment: &[u8]) -> bool {
+    !segment.is_empty() && !segment.split(|&b| b == b'/' || b == b'\\').any(|part| part == b"." || part == b"..")
 }
 
 /// A placeholder's name: letters, digits, `_` and `-`.

@@ -75,10 +75,12 @@ impl UrlTemplate {
     pub fn render(&self, params: &Params, query: &[(Vec<u8>, Vec<u8>)]) -> Result<String, RelayError> {
         let mut out = self.base.path_and_query.clone();
         let mut rest = self.text.as_str();
+        let mut in_query = false;
         while !rest.is_empty() {
             // Checked by `parse`.
             let Ok((literal, placeholder, after)) = next_piece(rest) else { break };
             text::push_percent_encoded(&mut out, literal.as_bytes(), text::URL_AS_IS);
+            in_query |= literal.bytes().any(|b| b == b'?');
             match placeholder {
                 Some(Placeholder::Param(name)) => match params.iter().find(|(known, _)| *known == name).map(|(_, value)| value) {
                     Some(Value::One(value)) => text::push_percent_encoded(&mut out, value, text::UNRESERVED),
@@ -95,6 +97,11 @@ impl UrlTemplate {
                 Some(Placeholder::Query(name)) => {
                     let value = query.iter().find(|(known, _)| known == name.as_bytes()).map(|(_, value)| value);
                     let value = value.ok_or_else(|| RelayError::MissingParameter { name: String::from(name) })?;
+                    // In the path a query value is a segment, held to the route's rule: `..`,
+                    // `%2e%2e`, `..%2F` or nothing at all would move the request elsewhere.
+                    if !in_query && !crate::route::is_whole_segment(value) {
+                        return Err(RelayError::InvalidParameter { name: String::from(name) });
+                    }
                     text::push_percent_encoded(&mut out, value, text::UNRESERVED);
                 }
                 None => {}
@@ -168,6 +175,14 @@ mod tests {
     fn a_missing_query_parameter_is_named() {
         assert_eq!(render("http://h/f?q={query.city}", "/", b"/?town=x"), Err(RelayError::MissingParameter { name: "city".into() }));
         assert_eq!(render("http://h/f?q={query.city}", "/", b"/?city=").unwrap(), "/f?q=");
+        // In the path, a query value is a segment: one that would climb is refused.
+        let in_path = "http://h/v1/users/{query.id}/profile";
+        assert_eq!(render(in_path, "/", b"/?id=7").unwrap(), "/v1/users/7/profile");
+        assert_eq!(render(in_path, "/", b"/?id=a%2Fb").unwrap(), "/v1/users/a%2Fb/profile");
+        for climbing in [&b"/?id=.."[..], b"/?id=%2e%2e", b"/?id=.", b"/?id=", b"/?id=..%2F..%2Fadmin", b"/?id=..%5Cx"] {
+            assert_eq!(render(in_path, "/", climbing), Err(RelayError::InvalidParameter { name: "id".into() }), "{climbing:?}");
+        }
+        assert_eq!(render("http://h/f?q={query.id}", "/", b"/?id=..").unwrap(), "/f?q=..", "in a query, .. is a value");
     }
 
     #[test]

@@ -309,3 +309,31 @@ fn cors_preflights_are_answered_here_and_answers_carry_the_origin() {
     assert_eq!(refused.status, 204);
     assert!(refused.headers.iter().all(|(name, _)| !name.starts_with("access-control-")), "{refused:?}");
 }
+
+/// Found in review: a query value placed in the path could climb; the client's query could repeat
+/// the operator's parameters; `RELAY_RESPONSE_HEADERS=*` copied the upstream's framing.
+#[test]
+fn review_findings_stay_fixed() {
+    let upstream = Upstream::start(|_| {
+        Reply::Headers(
+            200,
+            vec![("x-ratelimit-remaining", String::from("5")), ("content-encoding", String::from("identity"))],
+            br#"{"a":1}"#.to_vec(),
+        )
+    });
+    let relay = serve(&env(
+        upstream.url("/v1/users/{query.id}/profile?scope=public"),
+        &[("RELAY_FORWARD_QUERY", "*"), ("RELAY_RESPONSE_HEADERS", "*")],
+    ));
+    for climbing in ["/?id=..", "/?id=%2e%2e", "/?id=", "/?id=..%2F..%2Fadmin"] {
+        get(relay.port, climbing)
+            .assert(400, r#"{"error":{"code":"invalid_parameter","message":"the query parameter \"id\" cannot be a path segment"}}"#);
+    }
+    let answer = get(relay.port, "/?id=7&scope=admin&page=2");
+    answer.assert(200, r#"{"a":1}"#);
+    assert_eq!(answer.header("x-ratelimit-remaining"), Some("5"));
+    assert_eq!(answer.headers.iter().filter(|(name, _)| name == "content-length").count(), 1, "{answer:?}");
+    assert_eq!(answer.header("content-encoding"), None);
+    let sent = upstream.received();
+    assert_eq!(sent.iter().map(|r| r.target.as_str()).collect::<Vec<_>>(), ["/v1/users/7/profile?scope=public&id=7&page=2"]);
+}

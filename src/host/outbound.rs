@@ -13,7 +13,7 @@ use super::abi::{
 use super::streams::{drain, nanoseconds, write_all, Deadline, StreamFailure};
 use crate::config::{Job, Names, Scheme};
 use crate::error::RelayError;
-use crate::gateway::{disposition, redirect_target, redirected_method, Disposition, Headers, MAX_REDIRECTS};
+use crate::gateway::{disposition, is_relayable, redirect_target, redirected_method, Disposition, Headers, MAX_REDIRECTS};
 use crate::path::Path;
 use crate::relay::{upstream_headers, BodyCollector, Projection};
 use crate::text::push_u64;
@@ -83,7 +83,7 @@ pub fn exchange(job: &mut Job, paths: &[&Path], mut body: &[u8], rules: &Rules) 
         for entry in entries {
             let name = entry.name();
             let keeps_retry = name == "retry-after" && matches!(status, 429 | 503);
-            if keeps_retry || rules.copy_headers.matches(name.as_bytes()) {
+            if keeps_retry || (rules.copy_headers.matches(name.as_bytes()) && is_relayable(name)) {
                 headers.push((name, entry.value()));
             }
         }
@@ -123,7 +123,14 @@ fn send(job: &Job, body: &[u8], deadline: &mut Deadline) -> Result<IncomingRespo
     let options = RequestOptions::with_timeouts(nanoseconds(job.timeout_ms), nanoseconds(job.deadline_ms));
 
     let outgoing_body = request.body().map_err(|()| contract_broken())?;
-    let pending = abi::send(request, options).map_err(|case| map_error_case(case, job))?;
+    let pending = match abi::send(request, options) {
+        Ok(pending) => pending,
+        Err(case) => {
+            // The request is the host's now; its body, unsent, goes back too.
+            outgoing_body.abandon();
+            return Err(map_error_case(case, job));
+        }
+    };
     let ready = pending.subscribe();
     let response = upload_and_wait(outgoing_body, body, &pending, &ready, deadline, job);
     // Handed back to the host, children first, whatever the outcome, so that an instance serving

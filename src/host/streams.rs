@@ -66,10 +66,11 @@ impl Deadline {
     }
 }
 
-/// Milliseconds as nanoseconds, saturating (not `saturating_mul`, which costs a 128-bit
-/// multiplication routine on wasm32).
+/// Milliseconds as nanoseconds (not `saturating_mul`, which costs a 128-bit multiplication
+/// routine on wasm32), at most 10^12 ms (31 years): a limit added to the monotonic clock then never
+/// saturates to the `u64::MAX` that means no limit, so every configured wait has its timer.
 pub fn nanoseconds(ms: u64) -> u64 {
-    ms.min(u64::MAX / 1_000_000) * 1_000_000
+    ms.min(1_000_000_000_000) * 1_000_000
 }
 
 /// Writes all of `bytes`, flushes them and releases the stream (which must go before the body it

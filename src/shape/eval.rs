@@ -343,7 +343,13 @@ fn members<'d>(value: &Value<'d>) -> Result<Members<'d>, &'static str> {
             }
         }
         let end = skip(text, at);
-        found.push((name, Value::Found(text.get(at..end).unwrap_or(&[]))));
+        let value = Value::Found(text.get(at..end).unwrap_or(&[]));
+        // A key given twice is one member, as jq reads it: at the first one's place, with the
+        // last one's value.
+        match found.iter_mut().find(|(known, _)| name.is_some() && *known == name) {
+            Some(member) => member.1 = value,
+            None => found.push((name, value)),
+        }
         at = end;
     }
 }
@@ -498,7 +504,7 @@ fn decimal(text: &[u8]) -> (bool, Vec<u8>, i64) {
             digit => {
                 digits.push(digit);
                 if seen_point {
-                    power -= 1;
+                    power = power.saturating_sub(1);
                 }
             }
         }
@@ -507,7 +513,7 @@ fn decimal(text: &[u8]) -> (bool, Vec<u8>, i64) {
     digits.drain(..first);
     while digits.last() == Some(&b'0') {
         digits.pop();
-        power += 1;
+        power = power.saturating_add(1);
     }
     if digits.is_empty() {
         return (false, digits, 0);
@@ -561,5 +567,18 @@ mod tests {
         assert_eq!(outputs(".[0]", "{}").unwrap_err().message(), "`.[0]` cannot be applied to an object");
         assert_eq!(outputs("length", "true").unwrap_err().message(), "`length` cannot be applied to a boolean");
         assert_eq!(outputs("[.a?, .[]?]", "1").unwrap(), ["[]"]);
+    }
+
+    #[test]
+    fn a_repeated_key_is_one_member_and_huge_exponents_compare() {
+        let document = r#"{"a":1,"b":0,"a":2}"#;
+        assert_eq!(outputs("length", document).unwrap(), ["2"]);
+        assert_eq!(outputs("[.[]]", document).unwrap(), ["[2,0]"]);
+        assert_eq!(outputs(".a, keys", document).unwrap(), ["2", r#"["a","b"]"#]);
+        assert_eq!(
+            same(b"10e99999999999999999999", b"1e99999999999999999999"),
+            Some(true),
+            "both saturate, as jq finds them equal; no overflow"
+        );
     }
 }

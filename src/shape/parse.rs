@@ -85,7 +85,7 @@ impl ShapeError {
 
 /// Parses a whole program.
 pub fn parse(program: &str) -> Result<Expr, ShapeError> {
-    let mut parser = Parser { text: program.as_bytes(), at: 0, depth: 0 };
+    let mut parser = Parser { text: program.as_bytes(), at: 0, depth: 0, operators: 0 };
     let expr = parser.pipe()?;
     parser.skip_space();
     if parser.at < parser.text.len() {
@@ -98,10 +98,15 @@ pub fn parse(program: &str) -> Result<Expr, ShapeError> {
 /// evaluating recurse once a level, and the command's stack is 64 KiB.
 const MAX_DEPTH: usize = 32;
 
+/// The most operators (`|`, `,`, `//`, `and`, `or`, `==`, `!=`) a program may have: a chain of
+/// them nests the tree, and evaluating it recurses once a level.
+const MAX_OPERATORS: usize = 64;
+
 struct Parser<'t> {
     text: &'t [u8],
     at: usize,
     depth: usize,
+    operators: usize,
 }
 
 impl Parser<'_> {
@@ -124,6 +129,15 @@ impl Parser<'_> {
 
     fn error_at(&self, at: usize, problem: Problem) -> ShapeError {
         ShapeError { problem, column: at + 1 }
+    }
+
+    /// Counts one more operator, refusing the program past [`MAX_OPERATORS`].
+    fn operator(&mut self) -> Result<(), ShapeError> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            return Err(self.syntax("the program has more than 64 operators"));
+        }
+        Ok(())
     }
 
     fn syntax(&self, problem: &'static str) -> ShapeError {
@@ -193,6 +207,7 @@ impl Parser<'_> {
                 return Err(self.syntax("the left side of | must be a path or a select"));
             }
             self.at += 1;
+            self.operator()?;
             let right = self.pipe()?;
             return Ok(Expr::Pipe(Box::new(left), Box::new(right)));
         }
@@ -202,6 +217,7 @@ impl Parser<'_> {
     fn comma(&mut self) -> Result<Expr, ShapeError> {
         let mut left = self.alternative()?;
         while self.eat(",") {
+            self.operator()?;
             let right = self.alternative()?;
             left = Expr::Comma(Box::new(left), Box::new(right));
         }
@@ -214,6 +230,7 @@ impl Parser<'_> {
         let rest = self.text.get(self.at..).unwrap_or(&[]);
         if rest.starts_with(b"//") && !rest.starts_with(b"//=") {
             self.at += 2;
+            self.operator()?;
             let right = self.alternative()?;
             return Ok(Expr::Alternative(Box::new(left), Box::new(right)));
         }
@@ -223,6 +240,7 @@ impl Parser<'_> {
     fn or(&mut self) -> Result<Expr, ShapeError> {
         let mut left = self.and()?;
         while self.eat_word("or") {
+            self.operator()?;
             left = Expr::Or(Box::new(left), Box::new(self.and()?));
         }
         Ok(left)
@@ -231,6 +249,7 @@ impl Parser<'_> {
     fn and(&mut self) -> Result<Expr, ShapeError> {
         let mut left = self.comparison()?;
         while self.eat_word("and") {
+            self.operator()?;
             left = Expr::And(Box::new(left), Box::new(self.comparison()?));
         }
         Ok(left)
@@ -245,6 +264,7 @@ impl Parser<'_> {
         } else {
             return Ok(left);
         };
+        self.operator()?;
         let right = self.postfix()?;
         self.skip_space();
         if self.text.get(self.at..).is_some_and(|rest| rest.starts_with(b"==") || rest.starts_with(b"!=")) {
@@ -539,6 +559,7 @@ impl Parser<'_> {
                     return Err(self.syntax("the left side of | must be a path or a select"));
                 }
                 self.at += 1;
+                self.operator()?;
                 value = Expr::Pipe(Box::new(value), Box::new(self.postfix()?));
                 continue;
             }
@@ -695,5 +716,9 @@ mod tests {
         assert!(parse(&(String::from("[").repeat(31) + &"]".repeat(31))).is_ok());
         let deep = String::from("(").repeat(40) + "." + &")".repeat(40);
         assert_eq!(refused(&deep), "the program is nested too deeply (column 33)");
+        let long = vec!["1"; 66].join(",");
+        assert!(refused(&long).starts_with("the program has more than 64 operators"));
+        assert!(parse(&vec![".a"; 65].join(" | ")).is_ok(), "64 operators");
+        assert!(parse(&vec![".a"; 66].join(" | ")).is_err(), "65 operators");
     }
 }
