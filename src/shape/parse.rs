@@ -238,19 +238,24 @@ impl Parser<'_> {
     }
 
     fn or(&mut self) -> Result<Expr, ShapeError> {
-        let mut left = self.and()?;
-        while self.eat_word("or") {
-            self.operator()?;
-            left = Expr::Or(Box::new(left), Box::new(self.and()?));
-        }
-        Ok(left)
+        self.left_chain("or", Self::and, Expr::Or)
     }
 
     fn and(&mut self) -> Result<Expr, ShapeError> {
-        let mut left = self.comparison()?;
-        while self.eat_word("and") {
+        self.left_chain("and", Self::comparison, Expr::And)
+    }
+
+    /// Operands joined by the word `operator`, left-associative: `a or b or c` is `(a or b) or c`.
+    fn left_chain(
+        &mut self,
+        operator: &str,
+        operand: fn(&mut Self) -> Result<Expr, ShapeError>,
+        join: fn(Box<Expr>, Box<Expr>) -> Expr,
+    ) -> Result<Expr, ShapeError> {
+        let mut left = operand(self)?;
+        while self.eat_word(operator) {
             self.operator()?;
-            left = Expr::And(Box::new(left), Box::new(self.comparison()?));
+            left = join(Box::new(left), Box::new(operand(self)?));
         }
         Ok(left)
     }
