@@ -72,6 +72,17 @@ pub struct Job {
     pub max_response_bytes: u64,
 }
 
+impl Job {
+    /// The limit a wait ran into: the whole deadline (`whole`) or the pause limit.
+    pub fn limit_ms(&self, whole: bool) -> u64 {
+        if whole {
+            self.deadline_ms
+        } else {
+            self.timeout_ms
+        }
+    }
+}
+
 /// The HTTP component's configuration: the job (its `upstream` and `method` completed for each
 /// request) and what shapes the request and the answer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -353,6 +364,12 @@ const RESERVED_HEADERS: [&str; 6] = ["host", "content-length", "transfer-encodin
 
 /// Headers of one connection (RFC 9110 7.6.1), never forwarded; the reserved ones are refused before.
 const HOP_BY_HOP: [&str; 5] = ["keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "trailer"];
+
+/// Whether `name` (in lower case) is the host's or the connection's own: reserved or hop-by-hop.
+/// Neither a client's nor an upstream's header of these names is ever passed on.
+pub fn is_connection_header(name: &str) -> bool {
+    RESERVED_HEADERS.contains(&name) || HOP_BY_HOP.contains(&name)
+}
 
 /// Checks a header name and returns it in lower case. A problem never repeats the name: a
 /// mistyped entry (`authorization:Bearer sk-...` with a colon for `=`) would otherwise put a

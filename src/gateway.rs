@@ -6,7 +6,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::config::{port_of, Config, Scheme, Upstream};
+use crate::config::{is_connection_header, port_of, Config, Scheme, Upstream};
 use crate::error::RelayError;
 use crate::route::query_params;
 use crate::template::append_query;
@@ -183,9 +183,10 @@ fn append(list: &mut String, item: &str) {
 /// never the answer's framing and encoding, which describe the upstream's body and not the
 /// relay's, nor the connection's own headers, nor CORS's, which the relay writes itself.
 pub fn is_relayable(name: &str) -> bool {
-    const NEVER: [&str; 9] =
-        ["content-length", "content-type", "content-encoding", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer"];
-    !NEVER.contains(&name) && !name.starts_with("proxy-") && !name.starts_with("access-control-")
+    !is_connection_header(name)
+        && !matches!(name, "content-type" | "content-encoding")
+        && !name.starts_with("proxy-")
+        && !name.starts_with("access-control-")
 }
 
 /// What becomes of an upstream answer, by its status.

@@ -137,9 +137,7 @@ fn read_body(request: &IncomingRequest, config: &Config) -> Result<Vec<u8>, Rela
     let stream = body.stream().map_err(|()| broken_request())?;
     let mut deadline = Deadline::new(config.job.timeout_ms, config.job.deadline_ms);
     drain(body, stream, &mut deadline, &mut collector, &|failure| match failure {
-        StreamFailure::TimedOut { whole } => {
-            RelayError::RequestTimeout { timeout_ms: if whole { config.job.deadline_ms } else { config.job.timeout_ms } }
-        }
+        StreamFailure::TimedOut { whole } => RelayError::RequestTimeout { timeout_ms: config.job.limit_ms(whole) },
         StreamFailure::OutOfMemory => RelayError::BodyOverMemory,
         _ => broken_request(),
     })?;

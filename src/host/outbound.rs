@@ -202,7 +202,7 @@ fn project(response: &IncomingResponse, paths: &[&Path], job: &Job, deadline: &m
 }
 
 fn timed_out(whole: bool, job: &Job) -> RelayError {
-    RelayError::UpstreamTimeout { timeout_ms: if whole { job.deadline_ms } else { job.timeout_ms } }
+    RelayError::UpstreamTimeout { timeout_ms: job.limit_ms(whole) }
 }
 
 fn stream_failure(failure: StreamFailure, job: &Job) -> RelayError {
