@@ -15,8 +15,11 @@ use crate::relay::{paths_of, write_answer};
 use crate::text;
 
 pub const USAGE: &str = "\
-edge-relay: send JSON to an API, print only the fields asked for
+edge-relay: send JSON to an API, print only what is asked for
 usage: wasmtime run -S http [--dir DIR] edge_relay_cli.wasm [OPTIONS] URL
+       wasmtime run [--dir DIR] edge_relay_cli.wasm --shape PROGRAM [--input FILE]
+  --shape PROGRAM         a jq program of edge-relay's subset; one output per line
+  --input FILE|-          without a URL: the document (FILE needs --dir); default stdin
   --data JSON|@FILE|@-    body (@FILE needs --dir; @- is stdin)
   --field NAME=PATH       repeatable; /json/pointer or dotted.path; none: whole answer
   --header 'NAME: VALUE'  repeatable
@@ -26,7 +29,7 @@ usage: wasmtime run -S http [--dir DIR] edge_relay_cli.wasm [OPTIONS] URL
   --max-response-bytes N  default 8388608
   --raw                   one value per line, strings unescaped
 exit codes: 0 ok, 1 output not written, 2 usage, 3 invalid JSON,
-4 unreachable or timeout, 5 status not 2xx, 6 answer too large
+4 unreachable or timeout, 5 status not 2xx or shape error, 6 answer too large
 ";
 
 /// The exit code when the answer could not be written to stdout.
@@ -50,8 +53,12 @@ pub struct Invocation {
     pub job: Job,
     pub data: Data,
     pub raw: bool,
+    /// Without a URL: where the document is read from (`Data::Stdin` or `Data::File`).
+    pub input: Option<Data>,
 }
 
+// One command per run: boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     Help,
@@ -74,6 +81,8 @@ pub fn parse_args(args: &[String]) -> Result<Command, RelayError> {
     let mut max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES;
     let mut raw = false;
     let mut url = None;
+    let mut shape = None;
+    let mut input = None;
     let mut only_operands = false;
 
     let mut rest = args.iter();
@@ -104,6 +113,13 @@ pub fn parse_args(args: &[String]) -> Result<Command, RelayError> {
                     None => Data::Inline(String::from(text)),
                 };
             }
+            "--shape" => shape = Some(value("--shape")?),
+            "--input" => {
+                input = Some(match value("--input")? {
+                    "-" => Data::Stdin,
+                    path => Data::File(String::from(path)),
+                })
+            }
             "--field" => fields.push(Field::parse(value("--field")?).map_err(|p| RelayError::Config { setting: "--field", problem: p })?),
             "--header" => {
                 let text = value("--header")?;
@@ -124,13 +140,29 @@ pub fn parse_args(args: &[String]) -> Result<Command, RelayError> {
         }
     }
 
-    let url = url.ok_or_else(|| usage("URL", "is missing (see --help)"))?;
-    let upstream = Upstream::parse(url).map_err(|p| usage("URL", p))?;
+    // Without a URL, a shape reads its document from --input or stdin.
+    let upstream = match url {
+        Some(_) if input.is_some() => return Err(usage("--input", "reads the document instead of a URL: give one of them")),
+        Some(url) => Upstream::parse(url).map_err(|p| usage("URL", p))?,
+        None if shape.is_none() && input.is_none() => return Err(usage("URL", "is missing (see --help)")),
+        None => {
+            input = Some(input.unwrap_or(Data::Stdin));
+            Upstream::default()
+        }
+    };
     if !fields.is_empty() {
         check_count(&fields).map_err(|p| RelayError::Config { setting: "--field", problem: p.into_string() })?;
     }
+    let shape = match shape {
+        Some(_) if !fields.is_empty() => return Err(usage("--shape", "and --field are both given: keep one")),
+        Some(program) => {
+            Some(crate::shape::compile(program, &[], false).map_err(|p| RelayError::Config { setting: "--shape", problem: p })?)
+        }
+        None => None,
+    };
     let method = method.unwrap_or_else(|| String::from(if matches!(data, Data::None) { "GET" } else { "POST" }));
-    Ok(Command::Run(Invocation { job: Job { upstream, method, headers, fields, timeout_ms, deadline_ms, max_response_bytes }, data, raw }))
+    let job = Job { upstream, method, headers, fields, shape, timeout_ms, deadline_ms, max_response_bytes };
+    Ok(Command::Run(Invocation { job, data, raw, input }))
 }
 
 fn positive(option: &'static str, text: &str) -> Result<u64, RelayError> {
@@ -138,9 +170,11 @@ fn positive(option: &'static str, text: &str) -> Result<u64, RelayError> {
 }
 
 impl Invocation {
-    /// The paths to capture: the fields', or the whole document when no field is given.
+    /// The paths to capture: the shape's, the fields', or the whole document when neither is given.
     pub fn paths(&self) -> Vec<&Path> {
-        if self.job.fields.is_empty() {
+        if let Some(plan) = &self.job.shape {
+            plan.paths()
+        } else if self.job.fields.is_empty() {
             alloc::vec![&WHOLE_DOCUMENT]
         } else {
             paths_of(&self.job.fields)
@@ -149,11 +183,11 @@ impl Invocation {
 
     /// What the command prints for the captured values, newline included.
     pub fn render(&self, values: &[Option<Vec<u8>>]) -> Result<Vec<u8>, RelayError> {
-        let mut out = if self.raw {
+        let mut out = if self.raw || self.job.shape.is_some() {
             let mut lines = Vec::new();
             for value in values {
                 match value.as_deref() {
-                    Some(text @ [b'"', ..]) => lines.extend_from_slice(&decode_string(text)),
+                    Some(text @ [b'"', ..]) if self.raw => lines.extend_from_slice(&decode_string(text)),
                     Some(other) => lines.extend_from_slice(other),
                     None => lines.extend_from_slice(b"null"),
                 }
@@ -176,7 +210,8 @@ pub fn exit_code(error: &RelayError) -> u8 {
         RelayError::Config { .. } | RelayError::BodyTooLarge { .. } | RelayError::BodyOverMemory => 2,
         RelayError::InvalidJson(_) | RelayError::UpstreamInvalidJson(_) | RelayError::UpstreamEncoded => 3,
         RelayError::UpstreamUnreachable { .. } | RelayError::UpstreamTimeout { .. } => 4,
-        RelayError::UpstreamStatus { .. } => 5,
+        // 5 is also jq's code for an error at run time.
+        RelayError::UpstreamStatus { .. } | RelayError::UpstreamShape { .. } => 5,
         RelayError::UpstreamTooLarge { .. } | RelayError::AnswerOverMemory => 6,
         RelayError::RequestTimeout { .. } => 4,
         RelayError::MissingParameter { .. } | RelayError::InvalidParameter { .. } | RelayError::NotFound | RelayError::MethodNotAllowed => {
@@ -282,7 +317,10 @@ mod tests {
 
     #[test]
     fn usage_errors_say_what_is_wrong() {
-        assert_eq!(usage_error(&[]), "URL: is missing (see --help)");
+        assert_eq!(usage_error(&["--input", "f.json", "http://a"]), "--input: reads the document instead of a URL: give one of them");
+        assert_eq!(usage_error(&["--shape", ".a", "--field", "a"]), "--shape: and --field are both given: keep one");
+        assert_eq!(usage_error(&["--shape", "reduce .[] as $x (0; 1)"]), "--shape: `reduce` is not supported (column 1)");
+        assert_eq!(usage_error(&["--shape", "$query"]), "--shape: $query is not defined");
         assert_eq!(usage_error(&["http://a", "http://b"]), "URL: give exactly one URL");
         assert_eq!(usage_error(&["--bogus", "http://a"]), "usage: unknown option --bogus");
         assert_eq!(usage_error(&["http://a", "--field"]), "--field: needs a value");
@@ -291,6 +329,21 @@ mod tests {
         assert!(usage_error(&["--header", "x: a\r\nb", "http://a"]).contains("control character"));
         assert_eq!(usage_error(&["--timeout-ms", "0", "http://a"]), "--timeout-ms: must be a whole number greater than zero");
         assert_eq!(usage_error(&["ftp://a"]), "URL: must start with http:// or https://");
+    }
+
+    #[test]
+    fn without_a_url_the_document_is_read_and_shaped() {
+        let stdin = run(&["--shape", ".a[] | .b"]);
+        assert_eq!(stdin.input, Some(Data::Stdin));
+        assert_eq!(run(&["--input", "-"]).input, Some(Data::Stdin));
+        assert_eq!(usage_error(&[]), "URL: is missing (see --help)");
+        let file = run(&["--shape=.", "--input", "big.json"]);
+        assert_eq!(file.input, Some(Data::File("big.json".into())));
+        // One output per line, as jq -c prints them; --raw unquotes strings, as jq -r.
+        let outputs = vec![Some(b"\"caf\\u00e9\"".to_vec()), Some(b"1.0e+2".to_vec())];
+        assert_eq!(stdin.render(&outputs).unwrap(), b"\"caf\\u00e9\"\n1.0e+2\n");
+        assert_eq!(run(&["--raw", "--shape", "."]).render(&outputs).unwrap(), "café\n1.0e+2\n".as_bytes());
+        assert_eq!(stdin.render(&[]).unwrap(), b"");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::error::{Problem, RelayError};
 use crate::field::{self, Field};
 use crate::json::hex_value;
 use crate::route::{self, Route};
+use crate::shape::Plan;
 use crate::template::UrlTemplate;
 use crate::text::{self, parse_u64};
 
@@ -21,7 +22,7 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 8_388_608;
 pub const DEFAULT_DEADLINE_MS: u64 = 30_000;
 
 /// Every setting, by its environment variable name. Spin variables use the same names in lower case.
-pub const SETTINGS: [&str; 18] = [
+pub const SETTINGS: [&str; 19] = [
     "RELAY_ROUTE",
     "RELAY_UPSTREAM_URL",
     "RELAY_FORWARD_QUERY",
@@ -32,6 +33,7 @@ pub const SETTINGS: [&str; 18] = [
     "RELAY_CORS_ORIGINS",
     "RELAY_API_KEY_QUERY",
     "RELAY_FIELDS",
+    "RELAY_SHAPE",
     "RELAY_METHOD",
     "RELAY_TIMEOUT_MS",
     "RELAY_DEADLINE_MS",
@@ -65,6 +67,8 @@ pub struct Job {
     /// Extra headers sent upstream, names in lower case.
     pub headers: Vec<(String, Vec<u8>)>,
     pub fields: Vec<Field>,
+    /// The shape of the answer (`RELAY_SHAPE`, `--shape`), instead of `fields`.
+    pub shape: Option<Plan>,
     /// Limit on connecting and on any wait for the upstream's next bytes (or for room to send ours).
     pub timeout_ms: u64,
     /// Limit on the whole exchange, however steadily it moves.
@@ -109,6 +113,9 @@ pub struct Config {
     pub response_headers: Names,
     /// The origins a browser may call from (`RELAY_CORS_ORIGINS`: `*` or a list); `None`: no CORS.
     pub cors_origins: Option<Names>,
+    /// What a shape sees as `$query` and `$params` for this request, as JSON objects of strings.
+    pub query_json: Vec<u8>,
+    pub params_json: Vec<u8>,
 }
 
 /// A list of names, each matched exactly or, when it ends with `*`, as a prefix (`*` alone: all).
@@ -190,7 +197,13 @@ impl Config {
         self.url = UrlTemplate::parse(required("RELAY_UPSTREAM_URL")?, self.route.as_ref())?;
         let job = &mut self.job;
         job.upstream = self.url.base.clone();
-        job.fields = field::parse_list(required("RELAY_FIELDS")?)?;
+        // RELAY_SHAPE, or RELAY_FIELDS, its shorthand: one of them.
+        let fields = get("RELAY_FIELDS");
+        match get("RELAY_SHAPE") {
+            Some(_) if fields.is_some() => return Err("is set with RELAY_FIELDS, its shorthand: keep one".into()),
+            Some(program) => job.shape = Some(crate::shape::compile(program, &["query", "params"], true)?),
+            None => job.fields = field::parse_list(required("RELAY_FIELDS")?)?,
+        }
         if let Some(text) = get("RELAY_METHOD") {
             self.forced_method = Some(parse_method(text)?);
         }
@@ -547,7 +560,11 @@ mod tests {
         let asked = core::cell::RefCell::new(Vec::new());
         let _ = Config::read(|name| {
             asked.borrow_mut().push(name);
+            if name == "RELAY_FIELDS" {
+                return None;
+            }
             Some(match name {
+                "RELAY_SHAPE" => "{a: .b, c: [.d[] | .e]}",
                 "RELAY_ROUTE" => "/{id}",
                 "RELAY_UPSTREAM_URL" => "http://h/{id}",
                 "RELAY_FIELDS" => "a",

@@ -45,6 +45,9 @@ pub enum RelayError {
     UpstreamTimeout { timeout_ms: u64 },
     /// The values the answer holds do not fit in the memory the host gives the relay.
     AnswerOverMemory,
+    /// A step of `RELAY_SHAPE` met a value it cannot apply to (jq's run-time errors): the
+    /// message, `` `.a` cannot be applied to a number ``, names the step and the type met.
+    UpstreamShape { problem: String },
 }
 
 /// A setting's problem as the parsers meet it: mostly static text, copied into the
@@ -121,6 +124,7 @@ impl RelayError {
             RelayError::UpstreamTooLarge { .. } => "upstream_too_large",
             RelayError::UpstreamEncoded => "upstream_encoding",
             RelayError::UpstreamTimeout { .. } => "upstream_timeout",
+            RelayError::UpstreamShape { .. } => "upstream_shape",
         }
     }
 
@@ -150,9 +154,10 @@ impl RelayError {
             | RelayError::BodyTooLarge { .. }
             | RelayError::BodyOverMemory
             | RelayError::RequestTimeout { .. } => "the request body ",
-            RelayError::UpstreamInvalidJson(_) | RelayError::UpstreamEncoded | RelayError::UpstreamTooLarge { .. } => {
-                "the upstream's answer "
-            }
+            RelayError::UpstreamInvalidJson(_)
+            | RelayError::UpstreamEncoded
+            | RelayError::UpstreamTooLarge { .. }
+            | RelayError::UpstreamShape { .. } => "the upstream's answer ",
             RelayError::UpstreamUnreachable { .. } | RelayError::UpstreamStatus { .. } | RelayError::UpstreamTimeout { .. } => {
                 "the upstream "
             }
@@ -198,6 +203,10 @@ impl RelayError {
                 push_u64(&mut text, u64::from(*status));
             }
             RelayError::UpstreamEncoded => text.push_str("has a content-encoding the relay did not ask for"),
+            RelayError::UpstreamShape { problem } => {
+                text.push_str("does not fit the shape: ");
+                text.push_str(problem);
+            }
             RelayError::UpstreamTimeout { timeout_ms } => {
                 text.push_str("did not answer within ");
                 push_u64(&mut text, *timeout_ms);

@@ -8,7 +8,8 @@ use alloc::vec::Vec;
 
 use crate::config::{is_connection_header, port_of, Config, Scheme, Upstream};
 use crate::error::RelayError;
-use crate::route::query_params;
+use crate::json::write_escaped;
+use crate::route::{query_params, Value as RouteValue};
 use crate::template::append_query;
 use crate::text;
 
@@ -116,6 +117,16 @@ impl Config {
         }
         let query = query_params(request.target);
         let mut path = self.url.render(&params, &query)?;
+        if self.job.shape.is_some() {
+            self.query_json = json_object(query.iter().map(|(name, value)| (name.as_slice(), value.clone())));
+            self.params_json = json_object(params.iter().map(|(name, value)| {
+                let text = match value {
+                    RouteValue::One(segment) => segment.clone(),
+                    RouteValue::Rest(segments) => segments.join(&b'/'),
+                };
+                (name.as_bytes(), text)
+            }));
+        }
         // A forwarded parameter never repeats one the operator set (the template's, the key's):
         // an upstream that takes the last value, or the first, must get the operator's.
         let set = query_params(path.as_bytes());
@@ -250,6 +261,34 @@ pub fn redirected_method(status: u16, method: &str) -> Option<&'static str> {
         301 | 302 if method == "POST" => Some("GET"),
         _ => None,
     }
+}
+
+/// `{"name":"value",...}`, what a shape sees as `$query` or `$params`; a repeated name is read
+/// as its last value. In a text that is no UTF-8 (a percent escape of a lone byte), every byte
+/// past ASCII becomes U+FFFD: a JSON string must be UTF-8, and core's `utf8_chunks` costs 600 bytes.
+fn json_object<'a>(entries: impl Iterator<Item = (&'a [u8], Vec<u8>)>) -> Vec<u8> {
+    let mut out = Vec::from(&b"{"[..]);
+    for (name, value) in entries {
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        for (text, after) in [(name, &b"\":"[..]), (&value, b"\"")] {
+            out.push(b'"');
+            if text::utf8(text).is_some() {
+                write_escaped(&mut out, text);
+            } else {
+                for &b in text.iter() {
+                    match b {
+                        0x80.. => out.extend_from_slice(b"\\ufffd"),
+                        _ => write_escaped(&mut out, &[b]),
+                    }
+                }
+            }
+            out.extend_from_slice(after);
+        }
+    }
+    out.push(b'}');
+    out
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@
 
 extern crate alloc;
 
+pub mod answer;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -18,6 +18,39 @@ pub struct Segment {
     pub key: String,
     /// The array index this segment names, when its text is a canonical decimal number.
     pub index: Option<u32>,
+    /// Which members the segment names.
+    pub names: Names,
+}
+
+/// What a segment matches: a field path's segment is a key or an index (RFC 6901), a step of a
+/// shape is one or the other (jq's `.a` never reads an array, `.[0]` never an object), and jq's
+/// `.[]` is every member of either.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Names {
+    KeyOrIndex,
+    Key,
+    Index,
+    Every,
+}
+
+impl Segment {
+    /// Whether the segment names the member with this key.
+    pub fn names_key(&self, key_is: impl FnOnce(&[u8]) -> bool) -> bool {
+        match self.names {
+            Names::Every => true,
+            Names::Index => false,
+            _ => key_is(self.key.as_bytes()),
+        }
+    }
+
+    /// Whether the segment names the element at `index`.
+    pub fn names_index(&self, index: u32) -> bool {
+        match self.names {
+            Names::Every => true,
+            Names::Key => false,
+            _ => self.index == Some(index),
+        }
+    }
 }
 
 /// A parsed path: the segments from the document's root to the value.
@@ -70,7 +103,7 @@ impl Path {
 impl Segment {
     fn new(key: String) -> Segment {
         let index = canonical_index(key.as_bytes());
-        Segment { key, index }
+        Segment { key, index, names: Names::KeyOrIndex }
     }
 }
 

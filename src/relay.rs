@@ -97,7 +97,17 @@ pub struct Projection<'p> {
 
 impl<'p> Projection<'p> {
     pub fn new(paths: &'p [&'p Path], limit: u64) -> Projection<'p> {
-        Projection { scanner: Scanner::new(paths), limit }
+        Projection::following(paths, 0, limit)
+    }
+
+    /// A projection whose paths in the mask `probes` are followed only for the types they meet.
+    pub fn following(paths: &'p [&'p Path], probes: u64, limit: u64) -> Projection<'p> {
+        Projection { scanner: Scanner::following(paths, probes), limit }
+    }
+
+    /// The scanner, for a reader that takes more from it than its values (a shape's streams).
+    pub fn scanner(&mut self) -> &mut Scanner<'p> {
+        &mut self.scanner
     }
 
     /// The captured values, one per path; an empty body is not JSON.
@@ -160,6 +170,7 @@ mod tests {
             method: method.into(),
             headers: headers.iter().map(|(n, v)| (String::from(*n), v.as_bytes().to_vec())).collect(),
             fields: parse_list("a").unwrap(),
+            shape: None,
             timeout_ms: 1,
             deadline_ms: 1,
             max_response_bytes: 1,

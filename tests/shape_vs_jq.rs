@@ -138,17 +138,35 @@ fn same_value(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     }
 }
 
-fn ours(program: &str, document: &str) -> Option<Vec<serde_json::Value>> {
-    use edge_relay::shape::{eval, Value};
+/// Our outputs for `program` on `document`, streamed in chunks of `chunk` bytes through the plan
+/// (`None` for a run-time error).
+fn ours(program: &str, document: &str, chunk: usize) -> Option<Vec<serde_json::Value>> {
+    use edge_relay::relay::Sink;
+    use edge_relay::shape::{Plan, Shaper};
     let expr = parse(program).unwrap_or_else(|e| panic!("{program}: {}", e.message()));
     let vars: [(&str, &[u8]); 2] = [("query", br#"{"city":"Oslo","n":"2"}"#), ("params", br#"{"id":"7"}"#)];
-    let found = eval(&expr, Value::Found(document.as_bytes()), &vars).ok()?;
+    let plan = Plan::new(&expr);
+    let paths = plan.paths();
+    let mut shaper = Shaper::new(&plan, &paths, &vars, u64::MAX, None);
+    for piece in document.as_bytes().chunks(chunk.max(1)) {
+        shaper.push(piece).ok()?;
+    }
+    let found = shaper.finish().ok()?;
     Some(
         found
             .iter()
-            .map(|v| serde_json::from_slice(v.text()).unwrap_or_else(|e| panic!("{program}: {e}: {:?}", String::from_utf8_lossy(v.text()))))
+            .map(|v| serde_json::from_slice(v).unwrap_or_else(|e| panic!("{program}: {e}: {:?}", String::from_utf8_lossy(v))))
             .collect(),
     )
+}
+
+/// What the whole-document evaluator answers, for the streamed answer to be compared with.
+fn whole(program: &str, document: &str) -> Option<Vec<Vec<u8>>> {
+    use edge_relay::shape::{eval, Value};
+    let expr = parse(program).unwrap();
+    let vars: [(&str, &[u8]); 2] = [("query", br#"{"city":"Oslo","n":"2"}"#), ("params", br#"{"id":"7"}"#)];
+    let found = eval(&expr, Value::Found(document.as_bytes()), &vars).ok()?;
+    Some(found.iter().map(|v| v.text().to_vec()).collect())
 }
 
 const DOCUMENT: &str = r#"{"items":[{"id":1,"name":"a","kind":"a","tags":["x","y"],"price":1.50},{"id":2,"name":"b","kind":"b","tags":[],"price":null},{"id":3,"name":"c","kind":"a","extra":{"deep":[true,false]}}],"user":{"id":"u1","name":"Zo\u00eb","roles":null},"count":3,"caf\u00e9":"\u00e9","empty":{},"neg":-1.5,"list":[3,1,2],"dup":{"k":1,"k":2}}"#;
@@ -237,13 +255,16 @@ fn the_evaluator_answers_as_jq_does() {
         return;
     }
     for (program, document) in CASES {
-        let (ours, jqs) = (ours(program, document), jq_outputs(program, document));
-        let agree = match (&ours, &jqs) {
-            (Some(a), Some(b)) => a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_value(a, b)),
-            (None, None) => true,
-            _ => false,
-        };
-        assert!(agree, "{program} on {document}:\n ours {ours:?}\n jq's {jqs:?}");
+        let jqs = jq_outputs(program, document);
+        for chunk in [1, 3, document.len()] {
+            let ours = ours(program, document, chunk);
+            let agree = match (&ours, &jqs) {
+                (Some(a), Some(b)) => a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_value(a, b)),
+                (None, None) => true,
+                _ => false,
+            };
+            assert!(agree, "{program} on {document} in chunks of {chunk}:\n ours {ours:?}\n jq's {jqs:?}");
+        }
     }
     assert!(CASES.len() >= 60);
 }
@@ -251,7 +272,7 @@ fn the_evaluator_answers_as_jq_does() {
 /// Generated programs of the subset on generated documents: the evaluator answers as jq does
 /// (outputs compared as JSON values, an error on both sides counting as agreement).
 mod generated {
-    use super::{jq_compiles, jq_outputs, ours, same_value};
+    use super::{jq_compiles, jq_outputs, ours, same_value, whole};
     use proptest::prelude::*;
 
     fn document() -> impl Strategy<Value = String> {
@@ -333,17 +354,38 @@ mod generated {
         #![proptest_config(ProptestConfig::with_cases(300))]
 
         #[test]
-        fn generated_programs_answer_as_jq_does(program in program(), document in document()) {
+        fn generated_programs_answer_as_jq_does(program in program(), document in document(), chunk in 1usize..9) {
             if jq_compiles(".").is_none() {
                 return Ok(());
             }
-            let (ours, jqs) = (ours(&program, &document), jq_outputs(&program, &document));
+            let (ours, jqs) = (ours(&program, &document, chunk), jq_outputs(&program, &document));
             let agree = match (&ours, &jqs) {
                 (Some(a), Some(b)) => a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_value(a, b)),
                 (None, None) => true,
                 _ => false,
             };
             prop_assert!(agree, "{} on {}:\n ours {:?}\n jq's {:?}", program, document, ours, jqs);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        /// The plan and its streams answer as the whole-document evaluator does, byte for byte,
+        /// at any chunk boundaries: without jq, so many more cases.
+        #[test]
+        fn streamed_answers_are_the_whole_documents(program in program(), document in document(), chunk in 1usize..9) {
+            use edge_relay::relay::Sink;
+            use edge_relay::shape::{parse, Plan, Shaper};
+            let expr = parse(&program).unwrap();
+            let plan = Plan::new(&expr);
+            let paths = plan.paths();
+            let vars: [(&str, &[u8]); 2] = [("query", br#"{"city":"Oslo","n":"2"}"#), ("params", br#"{"id":"7"}"#)];
+            let mut shaper = Shaper::new(&plan, &paths, &vars, u64::MAX, None);
+            let fed = document.as_bytes().chunks(chunk).all(|piece| shaper.push(piece).is_ok());
+            let outputs = if fed { shaper.finish().ok() } else { None };
+            let expected = whole(&program, &document);
+            prop_assert_eq!(outputs, expected, "{} on {} in chunks of {}", program, document, chunk);
         }
     }
 }

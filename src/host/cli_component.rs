@@ -6,15 +6,18 @@ use alloc::vec::Vec;
 use wasi::cli::{environment, exit, stderr, stdin, stdout};
 use wasi::exports::cli::run::Guest;
 use wasi::filesystem::preopens::get_directories;
-use wasi::filesystem::types::{DescriptorFlags, OpenFlags, PathFlags};
+use wasi::filesystem::types::{Descriptor, DescriptorFlags, OpenFlags, PathFlags};
 use wasi::io::streams::{InputStream, StreamError};
 
 use super::abi::OutputStream;
 use super::outbound::{exchange, Rules, Shaped};
 use super::streams::{write_all, Deadline};
+use crate::answer::Reader;
 use crate::cli::{exit_code, locate_in_preopens, parse_args, Command, Data, Invocation, OUTPUT_FAILED, USAGE};
 use crate::config::Names;
 use crate::error::RelayError;
+use crate::relay::{BodyCollector, Projection, Sink};
+use crate::shape::Shaper;
 
 struct Cli;
 
@@ -45,26 +48,59 @@ impl Guest for Cli {
 }
 
 fn relay(invocation: &Invocation) -> Result<Vec<u8>, RelayError> {
+    let paths = invocation.paths();
+    let job = &invocation.job;
+    // A document of the command's own (--input, stdin) has no limit but the memory's.
+    let limit = if invocation.input.is_some() { u64::MAX } else { job.max_response_bytes };
+    let mut reader = match &job.shape {
+        Some(plan) => Reader::Shape(Shaper::new(plan, &paths, &[], limit, Some(super::runtime::SCRATCH))),
+        None => Reader::Fields(Projection::new(&paths, limit)),
+    };
+    match &invocation.input {
+        Some(Data::File(path)) => {
+            let (stream, _file) = open_file(path, "--input")?;
+            read_into(&stream, &mut reader, path, "--input")?;
+            return invocation.render(&reader.finish()?);
+        }
+        Some(_) => {
+            read_into(&stdin::get_stdin(), &mut reader, "-", "--input")?;
+            return invocation.render(&reader.finish()?);
+        }
+        None => {}
+    }
     let body = match &invocation.data {
         Data::None => Vec::new(),
-        Data::Inline(text) => Vec::from(text.as_bytes()),
-        Data::File(path) => read_file(path)?,
-        Data::Stdin => read_to_end(&stdin::get_stdin()).map_err(|_| unreadable("-", "stdin could not be read"))?,
+        Data::Inline(text) => {
+            if !text.is_empty() {
+                crate::json::validate(text.as_bytes()).map_err(RelayError::InvalidJson)?;
+            }
+            Vec::from(text.as_bytes())
+        }
+        Data::File(path) => {
+            let mut collector = BodyCollector::new(u64::MAX >> 1);
+            let (stream, _file) = open_file(path, "--data")?;
+            read_into(&stream, &mut collector, path, "--data")?;
+            collector.finish()?
+        }
+        Data::Stdin => {
+            let mut collector = BodyCollector::new(u64::MAX >> 1);
+            read_into(&stdin::get_stdin(), &mut collector, "-", "--data")?;
+            collector.finish()?
+        }
     };
-    if !body.is_empty() {
-        crate::json::validate(&body).map_err(RelayError::InvalidJson)?;
-    }
-    let paths = invocation.paths();
-    let mut job = invocation.job.clone();
-    let answered = exchange(&mut job, &paths, &body, &Rules { copy_headers: &Names::default(), error_bodies: false })?;
+    let mut job = job.clone();
+    let answered = exchange(&mut job, &mut reader, &body, &Rules { copy_headers: &Names::default(), error_bodies: false })?;
     match answered.body? {
-        Shaped::Values(values) => invocation.render(&values),
+        Shaped::Read => invocation.render(&reader.finish()?),
         // A 204 or a 304 has no value at any path.
         _ => invocation.render(&alloc::vec![None; paths.len()]),
     }
 }
 
-fn read_file(path: &str) -> Result<Vec<u8>, RelayError> {
+/// The stream of the file at `path`, with the file it belongs to (dropped after it, as a child
+/// goes before its parent).
+fn open_file(path: &str, setting: &'static str) -> Result<(InputStream, Descriptor), RelayError> {
+    let unreadable = |path, problem| unreadable(setting, path, problem);
     let preopens = get_directories();
     let names: Vec<&str> = preopens.iter().map(|(_, name)| name.as_str()).collect();
     let (index, relative) =
@@ -74,24 +110,28 @@ fn read_file(path: &str) -> Result<Vec<u8>, RelayError> {
         .open_at(PathFlags::SYMLINK_FOLLOW, relative, OpenFlags::empty(), DescriptorFlags::READ)
         .map_err(|_| unreadable(path, "cannot be opened"))?;
     let stream = file.read_via_stream(0).map_err(|_| unreadable(path, "cannot be read"))?;
-    read_to_end(&stream).map_err(|_| unreadable(path, "cannot be read"))
+    Ok((stream, file))
 }
 
-fn unreadable(path: &str, problem: &str) -> RelayError {
+fn unreadable(setting: &'static str, path: &str, problem: &str) -> RelayError {
     let mut text = String::from(path);
     text.push(' ');
     text.push_str(problem);
-    RelayError::Config { setting: "--data", problem: text }
+    RelayError::Config { setting, problem: text }
 }
 
-/// Reads `stream` to its end.
-fn read_to_end(stream: &InputStream) -> Result<Vec<u8>, StreamError> {
-    let mut all = Vec::new();
+/// Reads `stream` to its end into `sink`, a chunk at a time, each handed back once pushed (the
+/// sink keeps what it needs: a 100 MB document shaped by the command takes a few pages).
+fn read_into(stream: &InputStream, sink: &mut dyn Sink, path: &str, setting: &'static str) -> Result<(), RelayError> {
     loop {
-        match stream.blocking_read(64 * 1024) {
-            Ok(chunk) => all.extend_from_slice(&chunk),
-            Err(StreamError::Closed) => return Ok(all),
-            Err(error) => return Err(error),
+        match stream.blocking_read(sink.room()?) {
+            Ok(chunk) => {
+                let pushed = sink.push(&chunk);
+                super::runtime::release(chunk);
+                pushed?;
+            }
+            Err(StreamError::Closed) => return Ok(()),
+            Err(_) => return Err(unreadable(setting, path, "cannot be read")),
         }
     }
 }

@@ -6,10 +6,12 @@ use alloc::vec::Vec;
 use super::abi::{self, Fields, Header, IncomingRequest, OutgoingResponse, ResponseOutparam};
 use super::outbound::{exchange, Rules, Shaped};
 use super::streams::{drain, write_all, Deadline, StreamFailure};
+use crate::answer::Reader;
 use crate::config::{Config, DEFAULT_DEADLINE_MS, DEFAULT_TIMEOUT_MS};
 use crate::error::RelayError;
 use crate::gateway::{Entry, Headers, Plan, Request};
-use crate::relay::{paths_of, write_answer, BodyCollector};
+use crate::relay::{paths_of, write_answer, BodyCollector, Projection};
+use crate::shape::Shaper;
 use crate::text::push_u64;
 
 /// An answer to write: its status, its headers besides `content-type` and `content-length`, and
@@ -113,13 +115,26 @@ fn relay(
         Plan::Relay { body } => body,
     };
     let body = if send_body { read_body(request, config).map_err(bare)? } else { Vec::new() };
-    // The fields leave the job for the exchange, which may change its URL and method (redirects).
+    // The fields and the shape leave the job for the exchange, which may change its URL and
+    // method (redirects).
     let fields = core::mem::take(&mut config.job.fields);
-    let paths = paths_of(&fields);
+    let shape = config.job.shape.take();
+    let limit = config.job.max_response_bytes;
+    let paths = shape.as_ref().map_or_else(|| paths_of(&fields), |plan| plan.paths());
+    let variables = [("query", &config.query_json[..]), ("params", &config.params_json[..])];
+    let mut reader = match &shape {
+        Some(plan) => Reader::Shape(Shaper::new(plan, &paths, &variables, limit, Some(super::runtime::SCRATCH))),
+        None => Reader::Fields(Projection::new(&paths, limit)),
+    };
     let rules = Rules { copy_headers: &config.response_headers, error_bodies: config.upstream_error_bodies };
-    let answered = exchange(&mut config.job, &paths, &body, &rules).map_err(bare)?;
+    let answered = exchange(&mut config.job, &mut reader, &body, &rules).map_err(bare)?;
     let body = match answered.body {
-        Ok(Shaped::Values(values)) => Some(write_answer(&fields, &values).map_err(bare)?),
+        Ok(Shaped::Read) => match reader.finish() {
+            // A shape yields one value (the configuration made sure of it).
+            Ok(values) if shape.is_some() => values.into_iter().flatten().next(),
+            Ok(values) => Some(write_answer(&fields, &values).map_err(bare)?),
+            Err(error) => return Err((error, answered.headers)),
+        },
         Ok(Shaped::Empty) => None,
         Ok(Shaped::Raw(raw)) => {
             // The upstream's own error body, with the status its error would have had.

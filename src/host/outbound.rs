@@ -1,5 +1,5 @@
 //! One upstream exchange over `wasi:http/outgoing-handler`: send the body with its length while
-//! watching for an early answer, stream the answer into a [`Projection`], and map every host
+//! watching for an early answer, stream the answer into the caller's reader, and map every host
 //! failure to a [`RelayError`]. Every wait is bounded twice: by the job's pause limit
 //! (`timeout_ms`, from the last progress) and by its deadline for the whole exchange.
 
@@ -14,8 +14,7 @@ use super::streams::{drain, nanoseconds, write_all, Deadline, StreamFailure};
 use crate::config::{Job, Names, Scheme};
 use crate::error::RelayError;
 use crate::gateway::{disposition, is_relayable, redirect_target, redirected_method, Disposition, Headers, MAX_REDIRECTS};
-use crate::path::Path;
-use crate::relay::{upstream_headers, BodyCollector, Projection};
+use crate::relay::{upstream_headers, BodyCollector, Sink};
 use crate::text::push_u64;
 
 /// How an upstream answer is taken: which of its headers the client gets (`retry-after` of a 429
@@ -27,8 +26,8 @@ pub struct Rules<'a> {
 
 /// The body of an answer the upstream gave.
 pub enum Shaped {
-    /// The values at the paths, for a 2xx.
-    Values(Vec<Option<Vec<u8>>>),
+    /// A 2xx, its body read into the caller's reader.
+    Read,
     /// The upstream's own JSON error body (`Rules::error_bodies`; never for the command).
     #[cfg_attr(not(feature = "http"), allow(dead_code))]
     Raw(Vec<u8>),
@@ -50,7 +49,7 @@ const MAX_ERROR_BODY: u64 = 64 * 1024;
 
 /// Sends `body` to the job's upstream, follows the redirects that stay on its origin (at most
 /// [`MAX_REDIRECTS`]; `job` ends up with the last URL and method), and takes the answer by `rules`.
-pub fn exchange(job: &mut Job, paths: &[&Path], mut body: &[u8], rules: &Rules) -> Result<Answered, RelayError> {
+pub fn exchange(job: &mut Job, reader: &mut dyn Sink, mut body: &[u8], rules: &Rules) -> Result<Answered, RelayError> {
     let mut deadline = Deadline::new(job.timeout_ms, job.deadline_ms);
     let mut hops = 0;
     loop {
@@ -90,7 +89,7 @@ pub fn exchange(job: &mut Job, paths: &[&Path], mut body: &[u8], rules: &Rules) 
         let encoded = found("content-encoding").is_some_and(|coding| !coding.trim_ascii().eq_ignore_ascii_case(b"identity"));
         let body = match disposition {
             Disposition::Shape if encoded => Err(RelayError::UpstreamEncoded),
-            Disposition::Shape => project(&response, paths, job, &mut deadline).map(Shaped::Values),
+            Disposition::Shape => read(&response, reader, job, &mut deadline).map(|()| Shaped::Read),
             Disposition::Empty => Ok(Shaped::Empty),
             _ if rules.error_bodies && status >= 400 && !encoded => {
                 error_body(&response, job, &mut deadline).ok_or(RelayError::UpstreamStatus { status })
@@ -193,12 +192,10 @@ fn upload_and_wait(
     }
 }
 
-fn project(response: &IncomingResponse, paths: &[&Path], job: &Job, deadline: &mut Deadline) -> Result<Vec<Option<Vec<u8>>>, RelayError> {
-    let mut projection = Projection::new(paths, job.max_response_bytes);
+fn read(response: &IncomingResponse, reader: &mut dyn Sink, job: &Job, deadline: &mut Deadline) -> Result<(), RelayError> {
     let body = response.consume().map_err(|()| contract_broken())?;
     let stream = body.stream().map_err(|()| contract_broken())?;
-    drain(body, stream, deadline, &mut projection, &|failure| stream_failure(failure, job))?;
-    projection.finish()
+    drain(body, stream, deadline, reader, &|failure| stream_failure(failure, job))
 }
 
 fn timed_out(whole: bool, job: &Job) -> RelayError {

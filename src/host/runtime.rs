@@ -131,14 +131,38 @@ pub fn fits(bytes: u64) -> bool {
 }
 
 /// Hands back `list`, a block the host has just allocated (a chunk read from a stream, a
-/// `poll` result), when nothing was allocated after it; otherwise it stays, as every block does.
+/// `poll` result), when nothing was allocated after it, or nothing that is still alive (a
+/// shape's evaluation rewound, below); otherwise it stays, as every block does.
 pub fn release<T>(list: alloc::vec::Vec<T>) {
     let heap = heap();
-    if list.as_ptr() as usize == heap.last {
+    let start = list.as_ptr() as usize;
+    if start == heap.last {
         heap.next = heap.before_last;
+        heap.last = 0;
+    } else if start + list.capacity() * core::mem::size_of::<T>() == heap.next {
+        heap.next = start;
         heap.last = 0;
     }
 }
+
+/// The heap's top, for [`rewind`].
+fn mark() -> usize {
+    heap().next
+}
+
+/// Forgets every block above `mark`, which the caller has seen die: what evaluating one
+/// streamed element of a shape allocated (`shape::Shaper` calls it only when the outputs it keeps
+/// lie below the mark). The heap of a 100 MB array shaped element by element stays a few pages.
+fn rewind(mark: usize) {
+    let heap = heap();
+    if heap.end != 0 && mark != 0 && mark <= heap.next {
+        heap.next = mark;
+        heap.last = 0;
+    }
+}
+
+/// The heap's mark and rewind, as a shape's evaluation takes them.
+pub const SCRATCH: crate::shape::Scratch = crate::shape::Scratch { mark, rewind };
 
 /// The canonical ABI's allocation entry point, through which the host hands strings and lists to
 /// the component. wit-bindgen's runtime leaves it to std on wasm32-wasip2; this crate has no std.

@@ -21,33 +21,48 @@ pub(super) struct Level {
 }
 
 impl<'p> Scanner<'p> {
-    /// A value starts at `chunk[at]`: the paths that end at its depth start copying it, and the
-    /// paths that go on through it forget what they found so far. Both start afresh because a key
-    /// that occurs twice in an object yields its last value, whole.
-    pub(super) fn begin_value(&mut self, at: usize) {
+    /// A value whose first byte is `first` starts at `chunk[at]`: each path live at its depth
+    /// notes its type; the paths that end at its depth start copying it, and the paths that go on
+    /// through it forget what they found so far. Both start afresh because a key that occurs twice
+    /// in an object yields its last value, whole. A path that ends in `[]` instead adds the value
+    /// to the elements it holds, and starts over (`restarted`) when its container does.
+    pub(super) fn begin_value(&mut self, at: usize, first: u8) {
         let depth = self.containers.len;
         if self.containers.top_is_object() == Some(false) {
             self.enter_element(depth);
         }
         let Some(level) = self.levels.get(depth) else { return };
-        let mut through = level.live & !level.ending;
-        while through != 0 {
-            let i = through.trailing_zeros() as usize;
-            through &= through - 1;
-            if let Some(capture) = self.captures.get_mut(i) {
-                *capture = None;
-            }
-        }
-        let mut bits = level.live & level.ending;
-        self.capturing |= bits;
+        let (live, ending) = (level.live, level.live & level.ending);
+        let mut bits = live;
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            if let (Some(capture), Some(from)) = (self.captures.get_mut(i), self.capture_from.get_mut(i)) {
-                *capture = Some(Vec::new());
+            if let (Some(met), Some(capture), Some(from)) = (self.met.get_mut(i), self.captures.get_mut(i), self.capture_from.get_mut(i)) {
+                met.truncate(depth);
+                met.push(first);
+                if ending & 1 << i == 0 {
+                    *capture = None;
+                    self.restarted |= 1 << i;
+                    if let Some(complete) = self.complete.get_mut(i) {
+                        *complete = 0;
+                    }
+                } else if self.probes & 1 << i != 0 {
+                } else if self.streams & 1 << i == 0 {
+                    *capture = Some(Vec::new());
+                } else {
+                    // A comma between elements, never after the last: what is complete is a list.
+                    let elements = capture.get_or_insert_with(Vec::new);
+                    if !elements.is_empty() {
+                        self.out_of_memory |= elements.try_reserve(1).is_err();
+                        if !self.out_of_memory {
+                            elements.push(b',');
+                        }
+                    }
+                }
                 *from = at;
             }
         }
+        self.capturing |= ending & !self.probes;
     }
 
     /// The value at the current depth ended before `chunk[end]`.
@@ -55,6 +70,14 @@ impl<'p> Scanner<'p> {
         let ending = self.levels.get(self.containers.len).map_or(0, |level| level.ending) & self.capturing;
         self.copy_captured(ending, chunk, end);
         self.capturing &= !ending;
+        let mut bits = ending & self.streams;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if let (Some(Some(elements)), Some(complete)) = (self.captures.get(i), self.complete.get_mut(i)) {
+                *complete = elements.len();
+            }
+        }
     }
 
     /// Appends to the values of `paths` their bytes of `chunk` up to `end`.
@@ -85,7 +108,7 @@ impl<'p> Scanner<'p> {
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            if self.segment(i, depth - 1).is_some_and(|segment| segment.index == Some(parent.index)) {
+            if self.segment(i, depth - 1).is_some_and(|segment| segment.names_index(parent.index)) {
                 live |= 1 << i;
             }
         }
@@ -123,7 +146,7 @@ impl<'p> Scanner<'p> {
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            if self.segment(i, depth).and_then(|segment| segment.key.as_bytes().get(self.key_matched)) != Some(&b) {
+            if !self.segment(i, depth).is_some_and(|segment| segment.names_key(|key| key.get(self.key_matched) == Some(&b))) {
                 self.key_candidates &= !(1 << i);
             }
         }
@@ -166,7 +189,7 @@ impl<'p> Scanner<'p> {
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            if self.segment(i, depth - 1).is_none_or(|segment| segment.key.len() != self.key_matched) {
+            if !self.segment(i, depth - 1).is_some_and(|segment| segment.names_key(|key| key.len() == self.key_matched)) {
                 self.key_candidates &= !(1 << i);
             }
         }

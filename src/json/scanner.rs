@@ -9,7 +9,7 @@ use super::error::{JsonError, JsonErrorKind};
 use super::grammar::*;
 use super::matcher::Level;
 use super::string::hex_value;
-use crate::path::Path;
+use crate::path::{Names, Path};
 
 /// The most paths one scanner follows: one bit each in a `u64` mask.
 pub const MAX_PATHS: usize = 64;
@@ -62,6 +62,16 @@ pub struct Scanner<'p> {
     pub(super) capturing: u64,
     pub(super) capture_from: [usize; MAX_PATHS],
     pub(super) captures: Vec<Option<Vec<u8>>>,
+    /// Per path, the first byte of the value met at each depth it reached (its type), as far as
+    /// it reached in the last occurrence: why a path found nothing.
+    pub(super) met: Vec<Vec<u8>>,
+    /// Paths only followed for `met`, their values not copied.
+    pub(super) probes: u64,
+    /// Paths that end in `[]`: their capture is a list of elements, `complete` bytes of it whole.
+    pub(super) streams: u64,
+    pub(super) complete: Vec<usize>,
+    /// Streams whose container started over (a repeated key) since their elements were last taken.
+    pub(super) restarted: u64,
     /// A captured value could not grow: the memory left is too small for it.
     pub(super) out_of_memory: bool,
 }
@@ -69,7 +79,16 @@ pub struct Scanner<'p> {
 impl<'p> Scanner<'p> {
     /// A scanner following `paths`; at most [`MAX_PATHS`] of them (the rest are ignored).
     pub fn new(paths: &'p [&'p Path]) -> Scanner<'p> {
+        Scanner::following(paths, 0)
+    }
+
+    /// A scanner following `paths`, those in the mask `probes` only for what they met.
+    pub fn following(paths: &'p [&'p Path], probes: u64) -> Scanner<'p> {
         let paths = paths.get(..MAX_PATHS).unwrap_or(paths);
+        let mut streams = 0;
+        for (i, path) in paths.iter().enumerate() {
+            streams |= u64::from(path.segments.last().is_some_and(|segment| segment.names == Names::Every)) << i;
+        }
         let deepest = paths.iter().map(|p| p.segments.len()).max().unwrap_or(0);
         let mut levels = Vec::with_capacity(deepest + 1);
         for depth in 0..=deepest {
@@ -104,6 +123,11 @@ impl<'p> Scanner<'p> {
             capturing: 0,
             capture_from: [0; MAX_PATHS],
             captures,
+            met: core::iter::repeat_with(Vec::new).take(paths.len()).collect(),
+            probes,
+            streams,
+            complete: core::iter::repeat_n(0, paths.len()).collect(),
+            restarted: 0,
             out_of_memory: false,
         }
     }
@@ -142,12 +166,53 @@ impl<'p> Scanner<'p> {
     /// Ends the document: the value captured for each path, in the order of the paths given to
     /// [`Scanner::new`], `None` where the path matched nothing.
     pub fn finish(mut self) -> Result<Vec<Option<Vec<u8>>>, JsonError> {
-        match self.state {
-            OK if self.containers.len == 0 => {}
-            ZE | IN | FS | E3 if self.containers.len == 0 => self.end_value(&[], 0),
-            _ => return Err(JsonError { kind: JsonErrorKind::UnexpectedEnd, offset: self.offset }),
-        }
+        self.end()?;
         Ok(self.captures)
+    }
+
+    /// Ends the document, keeping what was found for [`Scanner::found`] and [`Scanner::met`].
+    pub fn end(&mut self) -> Result<(), JsonError> {
+        match self.state {
+            OK if self.containers.len == 0 => Ok(()),
+            ZE | IN | FS | E3 if self.containers.len == 0 => {
+                self.end_value(&[], 0);
+                Ok(())
+            }
+            _ => Err(JsonError { kind: JsonErrorKind::UnexpectedEnd, offset: self.offset }),
+        }
+    }
+
+    /// The value captured for path `i`, once the document has ended.
+    pub fn found(&self, i: usize) -> Option<&[u8]> {
+        self.captures.get(i)?.as_deref()
+    }
+
+    /// The types met along path `i` (the first byte of the value at each depth it reached).
+    pub fn met(&self, i: usize) -> &[u8] {
+        self.met.get(i).map_or(&[], |met| met)
+    }
+
+    /// Whether the container of path `i`, one that ends in `[]`, started over since last asked
+    /// (a repeated key: the elements handed over before belong to a value jq drops).
+    pub fn restarted(&mut self, i: usize) -> bool {
+        let restarted = self.restarted & 1 << i != 0;
+        self.restarted &= !(1 << i);
+        restarted
+    }
+
+    /// For path `i`, one that ends in `[]`: hands `each` the elements completed since the last
+    /// call, as a list separated by commas (one may lead), and forgets them.
+    pub fn take_elements<E>(&mut self, i: usize, each: impl FnOnce(&[u8]) -> Result<(), E>) -> Result<(), E> {
+        if let (Some(Some(elements)), Some(complete)) = (self.captures.get_mut(i), self.complete.get_mut(i)) {
+            if *complete > 0 {
+                each(elements.get(..*complete).unwrap_or(&[]))?;
+                let rest = elements.len() - *complete;
+                elements.copy_within(*complete.., 0);
+                elements.truncate(rest);
+                *complete = 0;
+            }
+        }
+        Ok(())
     }
 
     /// Takes byte `b`, found at `chunk[at]`.
@@ -178,7 +243,7 @@ impl<'p> Scanner<'p> {
             self.end_value(chunk, at);
         }
         if matches!(state, VA | AR) && !matches!(class, C_SPACE | C_WHITE) && next != CLOSE_ARRAY {
-            self.begin_value(at);
+            self.begin_value(at, b);
         }
         match next {
             OPEN_OBJECT | OPEN_ARRAY => {

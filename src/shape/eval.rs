@@ -74,7 +74,7 @@ fn run<'d>(expr: &'d Expr, input: Value<'d>, vars: &Variables<'d>, out: &mut Vec
         }
         Expr::Field(of, key, optional) => {
             for value in eval(of, input, vars)? {
-                match field(&value, key) {
+                match field(&value, key.as_bytes()) {
                     Ok(found) => out.push(found),
                     Err(met) if !optional => return Err(step_error(key_step(key), met)),
                     Err(_) => {}
@@ -216,7 +216,7 @@ fn step_error(step: String, met: &'static str) -> EvalError {
 fn key_step(key: &str) -> String {
     let mut step = Vec::from(&b"."[..]);
     write_string(&mut step, key.as_bytes());
-    String::from_utf8(step).unwrap_or_default()
+    crate::text::utf8(&step).map(String::from).unwrap_or_default()
 }
 
 fn index_step(index: i64) -> String {
@@ -272,7 +272,7 @@ pub fn kind(text: &[u8]) -> &'static str {
 }
 
 /// The end of the value that starts at `text[at]` (a validated document: no check here).
-fn skip(text: &[u8], mut at: usize) -> usize {
+pub(super) fn skip(text: &[u8], mut at: usize) -> usize {
     let mut depth = 0usize;
     let mut in_string = false;
     while let Some(&b) = text.get(at) {
@@ -311,6 +311,45 @@ fn skip(text: &[u8], mut at: usize) -> usize {
 /// Members, each with its decoded key when they are an object's.
 type Members<'d> = Vec<(Option<Vec<u8>>, Value<'d>)>;
 
+/// Hands `visit` each member of the array or object `text` as found: its key's literal (quotes
+/// and escapes as written) for an object's, and its value; `visit` returns false to stop. A
+/// repeated key is handed over each time. Nothing is allocated: an index or a key into a large
+/// value costs no memory.
+fn walk_members<'d>(text: &'d [u8], visit: &mut dyn FnMut(Option<&'d [u8]>, &'d [u8]) -> bool) {
+    let is_object = text.first() == Some(&b'{');
+    let mut at = 1;
+    loop {
+        while text.get(at).is_some_and(|b| b.is_ascii_whitespace() || *b == b',') {
+            at += 1;
+        }
+        if matches!(text.get(at), Some(b'}' | b']') | None) {
+            return;
+        }
+        let mut name = None;
+        if is_object {
+            let end = skip(text, at);
+            name = text.get(at..end);
+            at = end;
+            while text.get(at).is_some_and(|b| b.is_ascii_whitespace() || *b == b':') {
+                at += 1;
+            }
+        }
+        let end = skip(text, at);
+        if !visit(name, text.get(at..end).unwrap_or(&[])) {
+            return;
+        }
+        at = end;
+    }
+}
+
+/// Whether a key's literal, as written, decodes to `key` (without decoding the common case).
+fn names_key(literal: &[u8], key: &[u8]) -> bool {
+    match literal.get(1..literal.len().saturating_sub(1)) {
+        Some(inner) if !inner.contains(&b'\\') => inner == key,
+        _ => decode_string(literal) == key,
+    }
+}
+
 /// The members of an array (no names) or an object (their decoded keys), as found in `value`.
 fn members<'d>(value: &Value<'d>) -> Result<Members<'d>, &'static str> {
     let Value::Found(document) = value else {
@@ -319,66 +358,82 @@ fn members<'d>(value: &Value<'d>) -> Result<Members<'d>, &'static str> {
             .map(|found| found.into_iter().map(|(name, value)| (name, Value::Built(value.text().to_vec()))).collect());
     };
     let text = trim(document);
-    let is_object = match text.first() {
-        Some(b'{') => true,
-        Some(b'[') => false,
-        _ => return Err(kind(text)),
-    };
-    let mut found = Vec::new();
-    let mut at = 1;
-    loop {
-        while text.get(at).is_some_and(|b| b.is_ascii_whitespace() || *b == b',') {
-            at += 1;
-        }
-        if matches!(text.get(at), Some(b'}' | b']') | None) {
-            return Ok(found);
-        }
-        let mut name = None;
-        if is_object {
-            let end = skip(text, at);
-            name = Some(decode_string(text.get(at..end).unwrap_or(&[])));
-            at = end;
-            while text.get(at).is_some_and(|b| b.is_ascii_whitespace() || *b == b':') {
-                at += 1;
-            }
-        }
-        let end = skip(text, at);
-        let value = Value::Found(text.get(at..end).unwrap_or(&[]));
+    if !matches!(text.first(), Some(b'{' | b'[')) {
+        return Err(kind(text));
+    }
+    let mut found: Members<'d> = Vec::new();
+    walk_members(text, &mut |literal, value| {
+        let name = literal.map(decode_string);
         // A key given twice is one member, as jq reads it: at the first one's place, with the
         // last one's value.
         match found.iter_mut().find(|(known, _)| name.is_some() && *known == name) {
-            Some(member) => member.1 = value,
-            None => found.push((name, value)),
+            Some(member) => member.1 = Value::Found(value),
+            None => found.push((name, Value::Found(value))),
         }
-        at = end;
-    }
+        true
+    });
+    Ok(found)
 }
 
 /// `.key`: the value of the last member named `key` (jq keeps the last of a repeated key), `null`
 /// for none or for `null`; `Err` with the type met for anything but an object or null.
-fn field<'d>(value: &Value<'d>, key: &str) -> Result<Value<'d>, &'static str> {
-    match kind(value.text()) {
-        "null" => Ok(Value::Found(b"null")),
-        "object" => {
+fn field<'d>(value: &Value<'d>, key: &[u8]) -> Result<Value<'d>, &'static str> {
+    match (kind(value.text()), value) {
+        ("null", _) => Ok(Value::Found(b"null")),
+        ("object", Value::Found(text)) => {
+            let mut last = Value::Found(b"null");
+            walk_members(trim(text), &mut |literal, found| {
+                if literal.is_some_and(|literal| names_key(literal, key)) {
+                    last = Value::Found(found);
+                }
+                true
+            });
+            Ok(last)
+        }
+        ("object", _) => {
             let members = members(value)?;
-            let last = members.into_iter().rev().find(|(name, _)| name.as_deref() == Some(key.as_bytes()));
+            let last = members.into_iter().rev().find(|(name, _)| name.as_deref() == Some(key));
             Ok(last.map_or(Value::Found(b"null"), |(_, value)| value))
         }
-        met => Err(met),
+        (met, _) => Err(met),
     }
+}
+
+/// How many members the array `text` has.
+fn count(text: &[u8]) -> usize {
+    let mut count = 0;
+    walk_members(text, &mut |_, _| {
+        count += 1;
+        true
+    });
+    count
 }
 
 /// `.[n]`, counted from the end when negative; `null` past either end or of `null`.
 fn element<'d>(value: &Value<'d>, index: i64) -> Result<Value<'d>, &'static str> {
-    match kind(value.text()) {
-        "null" => Ok(Value::Found(b"null")),
-        "array" => {
+    match (kind(value.text()), value) {
+        ("null", _) => Ok(Value::Found(b"null")),
+        ("array", Value::Found(text)) => {
+            let text = trim(text);
+            let at = if index < 0 { count(text) as i64 + index } else { index };
+            let mut found = Value::Found(b"null");
+            let mut i = 0;
+            walk_members(text, &mut |_, member| {
+                if i == at {
+                    found = Value::Found(member);
+                }
+                i += 1;
+                i <= at
+            });
+            Ok(found)
+        }
+        ("array", _) => {
             let members = members(value)?;
             let at = if index < 0 { members.len() as i64 + index } else { index };
             let found = usize::try_from(at).ok().and_then(|at| members.into_iter().nth(at));
             Ok(found.map_or(Value::Found(b"null"), |(_, value)| value))
         }
-        met => Err(met),
+        (met, _) => Err(met),
     }
 }
 
@@ -388,7 +443,8 @@ fn length<'d>(value: &Value<'d>) -> Result<Value<'d>, EvalError> {
     let text = value.text();
     let count = match kind(text) {
         "array" | "object" => members(value).map_err(|met| step_error(String::from("length"), met))?.len(),
-        "string" => core::str::from_utf8(&decode_string(text)).map_or(0, |s| s.chars().count()),
+        // Code points: the bytes that do not continue one (the decoded text is UTF-8).
+        "string" => decode_string(text).iter().filter(|&&b| b & 0xc0 != 0x80).count(),
         "null" => 0,
         "number" => return Ok(Value::Built(text.strip_prefix(b"-").unwrap_or(text).to_vec())),
         met => return Err(step_error(String::from("length"), met)),
@@ -398,16 +454,24 @@ fn length<'d>(value: &Value<'d>) -> Result<Value<'d>, EvalError> {
     Ok(Value::Built(digits.into_bytes()))
 }
 
+/// An object's decoded keys (each once: `members` joins a repeated one), sorted by code point, as
+/// UTF-8 bytes sort. Inserted in place: objects have few keys, and core's sort costs 2.5 KB.
+fn sorted_names(members: Members) -> Vec<Vec<u8>> {
+    let mut names: Vec<Vec<u8>> = Vec::new();
+    for name in members.into_iter().filter_map(|(name, _)| name) {
+        if let Err(at) = names.binary_search(&name) {
+            names.insert(at, name);
+        }
+    }
+    names
+}
+
 /// jq's `keys`: an object's keys sorted by code point (each once), an array's indexes.
 fn keys<'d>(value: &Value<'d>) -> Result<Value<'d>, EvalError> {
     let members = members(value).map_err(|met| step_error(String::from("keys"), met))?;
     let mut items: Vec<Value> = Vec::new();
     if kind(value.text()) == "object" {
-        let mut names: Vec<Vec<u8>> = members.into_iter().filter_map(|(name, _)| name).collect();
-        // UTF-8 bytes sort as their code points do.
-        names.sort_unstable();
-        names.dedup();
-        items.extend(names.iter().map(|name| {
+        items.extend(sorted_names(members).iter().map(|name| {
             let mut text = Vec::new();
             write_string(&mut text, name);
             Value::Built(text)
@@ -454,19 +518,13 @@ fn same_within(a: &[u8], b: &[u8], depth: usize) -> Option<bool> {
             true
         }
         ("object", "object") => {
-            let names = |text| {
-                let mut names: Vec<Vec<u8>> = members(&Value::Found(text)).unwrap_or_default().into_iter().filter_map(|(n, _)| n).collect();
-                names.sort_unstable();
-                names.dedup();
-                names
-            };
+            let names = |text| sorted_names(members(&Value::Found(text)).unwrap_or_default());
             let (left, right) = (names(a), names(b));
             if left != right {
                 return Some(false);
             }
             for name in &left {
-                let key = core::str::from_utf8(name).unwrap_or("");
-                let (Ok(l), Ok(r)) = (field(&Value::Found(a), key), field(&Value::Found(b), key)) else { return Some(false) };
+                let (Ok(l), Ok(r)) = (field(&Value::Found(a), name), field(&Value::Found(b), name)) else { return Some(false) };
                 if !same_within(l.text(), r.text(), depth - 1)? {
                     return Some(false);
                 }

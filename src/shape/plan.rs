@@ -1,0 +1,538 @@
+//! The plan: which values of the document a program reads, so that the scanner finds them as the
+//! document streams in and nothing else is kept.
+//!
+//! The program is walked once from its root, knowing at each node the path of the document its
+//! input comes from. A path read (`.user.id`) is *captured*: the scanner copies its value. An
+//! iteration on a path (`P[] | F`, `map(F)` on `P`) is a *stream*: the scanner hands over each
+//! element of `P` as soon as it is complete, `F` runs on that element alone, its outputs are kept
+//! and the element is forgotten; in the program the iteration becomes `$#k[]`, a variable bound
+//! to those outputs. A path whose value is only stepped into (`.a | {b}`) is a *probe*: the
+//! scanner notes the type of what it meets along it and copies nothing.
+//!
+//! After the scan, the captured values and the types met are written out as a sparse copy of the
+//! document, holding exactly what the program reads (a scalar met where a container was wanted is
+//! written as one of its type, `0` or `""`, so that the step fails as jq's does), and the program
+//! runs on it with the whole-document evaluator. Its outputs come in jq's order whatever the
+//! order of the document's keys. Where the walk meets what it cannot split (`length`, `keys`,
+//! `select` of a path, `.[-1]`), it captures that value whole: always the right answer, if not
+//! always in the least memory.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::eval::{eval, skip, EvalError, Value, Variables};
+use super::parse::Expr;
+use super::yields_one;
+use crate::error::RelayError;
+use crate::json::{write_string, MAX_PATHS};
+use crate::path::{Names, Path, Segment};
+use crate::relay::{Projection, Sink};
+
+/// An index step past this is read from its whole array: the sparse copy writes a `0` for each
+/// element before the one read (two bytes each, never read: a program that reads them all,
+/// `length` or `.[]`, has the array captured whole).
+const MAX_SPARSE_INDEX: i64 = 1 << 20;
+
+/// A program and the paths its scan follows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// The program, each streamed iteration replaced by its variable.
+    program: Expr,
+    /// Captured paths and probes, then one path per stream (ending in `[]`).
+    paths: Vec<Path>,
+    /// Which of `paths` are probes.
+    probes: u64,
+    streams: Vec<Stream>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Stream {
+    /// Its path in `paths`.
+    path: usize,
+    /// The iteration as the program spells it (its `?` included), from the root: run on the sparse
+    /// copy, it meets the errors jq meets iterating (`.[]` of a number).
+    iterate: Expr,
+    /// What each element goes through.
+    apply: Expr,
+    /// `#k`, the variable that holds the outputs (no program can name it).
+    name: String,
+}
+
+impl Plan {
+    pub fn new(program: &Expr) -> Plan {
+        let mut plan = Plan { program: Expr::Identity, paths: Vec::new(), probes: 0, streams: Vec::new() };
+        plan.program = plan.walk(program, &[], true);
+        for stream in &mut plan.streams {
+            stream.path += plan.paths.len();
+        }
+        let stream_paths = plan.streams.iter().map(|stream| stream_path(&stream.iterate));
+        let stream_paths: Vec<Path> = stream_paths.collect();
+        plan.paths.extend(stream_paths);
+        if plan.paths.len() > MAX_PATHS {
+            // More paths than the scanner's masks hold: the document is captured whole.
+            return Plan { program: program.clone(), paths: alloc::vec![Path { segments: Vec::new() }], probes: 0, streams: Vec::new() };
+        }
+        plan
+    }
+
+    /// What the scanner follows.
+    pub fn paths(&self) -> Vec<&Path> {
+        self.paths.iter().collect()
+    }
+
+    /// Notes that the program reads the value at `segments` (whole, or only its type for a probe).
+    fn need(&mut self, segments: Vec<Segment>, probe: bool) {
+        match self.paths.iter().position(|path| path.segments == segments) {
+            Some(i) if !probe => self.probes &= !(1 << i),
+            Some(_) => {}
+            None => {
+                if probe && self.paths.len() < 64 {
+                    self.probes |= 1 << self.paths.len();
+                }
+                self.paths.push(Path { segments });
+            }
+        }
+    }
+
+    /// Walks `expr`, whose input is the value at `at`, noting what it reads; `sure` when it is
+    /// evaluated whatever the document holds (not behind a `select`, `//`, `and` or `or`), the
+    /// only place where an iteration may be streamed: a stream runs while the document is read,
+    /// before anything decides whether jq would have run it at all.
+    fn walk(&mut self, expr: &Expr, at: &[Segment], sure: bool) -> Expr {
+        if let Some(steps) = static_steps(expr) {
+            self.need(joined(at, steps), false);
+            return expr.clone();
+        }
+        let walk = |plan: &mut Plan, inner: &Expr, sure: bool| Box::new(plan.walk(inner, at, sure));
+        match expr {
+            Expr::Pipe(left, right) => {
+                if let (Expr::Each(of, _), true) = (&**left, sure) {
+                    if static_steps(of).is_some() {
+                        let iterate = Expr::Pipe(Box::new(probe_chain(at)), left.clone());
+                        return Expr::Each(Box::new(self.stream(iterate, right)), false);
+                    }
+                }
+                if let Some(steps) = static_steps(left) {
+                    let inner = joined(at, steps);
+                    self.need(inner.clone(), true);
+                    return Expr::Pipe(left.clone(), Box::new(self.walk(right, &inner, sure)));
+                }
+                if let Expr::Select(condition) = &**left {
+                    return Expr::Pipe(Box::new(Expr::Select(walk(self, condition, sure))), walk(self, right, false));
+                }
+                Expr::Pipe(walk(self, left, sure), right.clone())
+            }
+            Expr::Map(apply) if sure => {
+                // `map` of what it cannot iterate fails as `map`, whatever the stream does.
+                let iterate = Expr::Pipe(Box::new(probe_chain(at)), Box::new(Expr::Map(Box::new(Expr::Identity))));
+                self.stream(iterate, apply)
+            }
+            Expr::Field(of, key, optional) => Expr::Field(walk(self, of, sure), key.clone(), *optional),
+            Expr::Index(of, index, optional) => Expr::Index(walk(self, of, sure), *index, *optional),
+            Expr::Each(of, optional) => Expr::Each(walk(self, of, sure), *optional),
+            Expr::Array(Some(inner)) => match self.walk(inner, at, sure) {
+                // `[P[] | F]` is the stream's array itself: its outputs, never split into members.
+                Expr::Each(of, false) if matches!(&*of, Expr::Variable(name) if name.starts_with('#')) => *of,
+                inner => Expr::Array(Some(Box::new(inner))),
+            },
+            Expr::Object(entries) => {
+                // jq builds an object once per combination of its entries' outputs: an entry
+                // after one that may yield nothing may never be evaluated.
+                let mut sure = sure;
+                let mut walked = Vec::new();
+                for (key, value) in entries {
+                    walked.push((key.clone(), self.walk(value, at, sure)));
+                    sure &= yields_one(value);
+                }
+                Expr::Object(walked)
+            }
+            Expr::Comma(a, b) => Expr::Comma(walk(self, a, sure), walk(self, b, sure)),
+            // The right side is evaluated first, the left once per output of it.
+            Expr::Equals(a, b, equal) => {
+                let b_walked = walk(self, b, sure);
+                Expr::Equals(walk(self, a, sure && yields_one(b)), b_walked, *equal)
+            }
+            Expr::Alternative(a, b) => Expr::Alternative(walk(self, a, sure), walk(self, b, false)),
+            Expr::Or(a, b) => Expr::Or(walk(self, a, sure), walk(self, b, false)),
+            Expr::And(a, b) => Expr::And(walk(self, a, sure), walk(self, b, false)),
+            Expr::Literal(_) | Expr::Variable(_) | Expr::Array(None) => expr.clone(),
+            // What needs its input whole: `select` passes it on, `length`, `keys`, `has`, `type`,
+            // `not` and an unsure `map` read all of it.
+            _ => {
+                self.need(at.to_vec(), false);
+                expr.clone()
+            }
+        }
+    }
+
+    /// A stream of the iteration `iterate` (from the root), each element through `apply`: the
+    /// variable that will hold the outputs, as an array.
+    fn stream(&mut self, iterate: Expr, apply: &Expr) -> Expr {
+        let k = self.streams.len();
+        let mut name = String::from("#");
+        crate::text::push_u64(&mut name, k as u64);
+        // Counted among the paths before them; `new` moves each past the captures once known.
+        self.streams.push(Stream { path: k, iterate, apply: apply.clone(), name: name.clone() });
+        Expr::Variable(name)
+    }
+}
+
+/// The path an iteration streams: its steps, then every member.
+fn stream_path(iterate: &Expr) -> Path {
+    let mut segments = Vec::new();
+    collect_steps(iterate, &mut segments);
+    segments.push(Segment { key: String::new(), index: None, names: Names::Every });
+    Path { segments }
+}
+
+/// The steps of a chain of pipes and steps that ends in `[]` (what `Plan::walk` builds).
+fn collect_steps(expr: &Expr, into: &mut Vec<Segment>) {
+    match expr {
+        Expr::Pipe(left, right) => {
+            collect_steps(left, into);
+            collect_steps(right, into);
+        }
+        Expr::Each(of, _) => collect_steps(of, into),
+        other => into.extend(static_steps(other).unwrap_or_default()),
+    }
+}
+
+/// The steps of `expr` when it is a path from its input by keys and small indexes (`.a.b[0]`).
+fn static_steps(expr: &Expr) -> Option<Vec<Segment>> {
+    let (of, segment) = match expr {
+        Expr::Identity => return Some(Vec::new()),
+        Expr::Field(of, key, _) => (of, Segment { key: key.clone(), index: None, names: Names::Key }),
+        Expr::Index(of, index @ 0..MAX_SPARSE_INDEX, _) => {
+            (of, Segment { key: String::new(), index: Some(*index as u32), names: Names::Index })
+        }
+        _ => return None,
+    };
+    let mut steps = static_steps(of)?;
+    steps.push(segment);
+    Some(steps)
+}
+
+fn joined(at: &[Segment], steps: Vec<Segment>) -> Vec<Segment> {
+    let mut joined = at.to_vec();
+    joined.extend(steps);
+    joined
+}
+
+/// The path `at` as steps that fail silently: the program meets that path's errors itself, so
+/// an iteration below it must meet only its own.
+fn probe_chain(at: &[Segment]) -> Expr {
+    let mut expr = Expr::Identity;
+    for segment in at {
+        expr = match segment.index {
+            Some(index) => Expr::Index(Box::new(expr), i64::from(index), true),
+            None => Expr::Field(Box::new(expr), segment.key.clone(), true),
+        };
+    }
+    expr
+}
+
+/// How the memory under an evaluation is handed back after each streamed element: the host's
+/// bump heap takes its top back to a mark; elsewhere (the host tests) there is nothing to do.
+#[derive(Clone, Copy)]
+pub struct Scratch {
+    pub mark: fn() -> usize,
+    /// Forgets every block above the mark. Called only when nothing allocated since is alive.
+    pub rewind: fn(usize),
+}
+
+/// Shapes a document as it streams in: the scanner following a plan's paths, each stream's
+/// elements run through their program as they complete.
+pub struct Shaper<'p> {
+    plan: &'p Plan,
+    /// The scanner under the document's limit.
+    projection: Projection<'p>,
+    variables: &'p Variables<'p>,
+    /// Each stream's outputs so far, as an array still open: `[a,b`.
+    outputs: Vec<Vec<u8>>,
+    scratch: Option<Scratch>,
+}
+
+impl<'p> Shaper<'p> {
+    /// `paths` are `plan.paths()`; the document may have at most `limit` bytes.
+    pub fn new(plan: &'p Plan, paths: &'p [&'p Path], variables: &'p Variables<'p>, limit: u64, scratch: Option<Scratch>) -> Shaper<'p> {
+        Shaper {
+            plan,
+            projection: Projection::following(paths, plan.probes, limit),
+            variables,
+            outputs: core::iter::repeat_with(|| Vec::from(&b"["[..])).take(plan.streams.len()).collect(),
+            scratch,
+        }
+    }
+
+    /// Runs each stream's completed elements through its program.
+    fn run_streams(&mut self) -> Result<(), RelayError> {
+        for (stream, outputs) in self.plan.streams.iter().zip(self.outputs.iter_mut()) {
+            if self.projection.scanner().restarted(stream.path) {
+                outputs.truncate(1);
+            }
+            let (variables, scratch) = (self.variables, self.scratch);
+            self.projection.scanner().take_elements(stream.path, |list| {
+                let mut at = 0;
+                loop {
+                    while list.get(at).is_some_and(|&b| b == b',' || b.is_ascii_whitespace()) {
+                        at += 1;
+                    }
+                    if at >= list.len() {
+                        return Ok(());
+                    }
+                    let end = skip(list, at);
+                    let element = list.get(at..end).unwrap_or(&[]);
+                    at = end;
+                    let mark = scratch.map(|scratch| (scratch.mark)());
+                    for value in eval(&stream.apply, Value::Found(element), variables).map_err(shape_error)? {
+                        append(outputs, value.text())?;
+                    }
+                    // The evaluation's blocks are all dead now; the outputs' may have moved above
+                    // the mark as they grew, and then stay.
+                    if let (Some(scratch), Some(mark)) = (scratch, mark) {
+                        if outputs.as_ptr() as usize + outputs.capacity() <= mark {
+                            (scratch.rewind)(mark);
+                        }
+                    }
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Ends the document and runs the program: its outputs, in jq's order.
+    pub fn finish(mut self) -> Result<Vec<Vec<u8>>, RelayError> {
+        self.projection.scanner().end().map_err(RelayError::UpstreamInvalidJson)?;
+        self.run_streams()?;
+        let plan = self.plan;
+        let scanner = &*self.projection.scanner();
+        let captured = plan.paths.len() - plan.streams.len();
+        let mut entries: Vec<Entry> =
+            (0..captured).map(|i| Entry { segments: &plan.paths[i].segments, met: scanner.met(i), found: scanner.found(i) }).collect();
+        let mut sparse = Vec::new();
+        if entries.iter().any(|entry| !entry.met.is_empty()) {
+            write_sparse(&mut sparse, &entries, 0);
+        } else {
+            sparse.extend_from_slice(b"null");
+        }
+        // The iterations' own errors, met on a copy where each iterated value is as typed.
+        for stream in &plan.streams {
+            let segments = &plan.paths[stream.path].segments;
+            let steps = segments.len() - 1;
+            let met = scanner.met(stream.path);
+            entries.clear();
+            entries.push(Entry { segments: &segments[..steps], met: met.get(..=steps).unwrap_or(met), found: None });
+            let mut copy = Vec::new();
+            if !entries[0].met.is_empty() {
+                write_sparse(&mut copy, &entries, 0);
+            }
+            eval(&stream.iterate, Value::Found(if copy.is_empty() { b"null" } else { &copy }), &[]).map_err(shape_error)?;
+        }
+        for outputs in &mut self.outputs {
+            outputs.push(b']');
+        }
+        // A program that is one stream's array (`[.[] | ...]`) answers with it, uncopied.
+        if let Expr::Variable(name) = &plan.program {
+            if let Some(k) = plan.streams.iter().position(|stream| stream.name == *name) {
+                return Ok(alloc::vec![core::mem::take(&mut self.outputs[k])]);
+            }
+        }
+        let mut variables: Vec<(&str, &[u8])> = self.variables.to_vec();
+        variables.extend(plan.streams.iter().zip(&self.outputs).map(|(stream, array)| (stream.name.as_str(), array.as_slice())));
+        let outputs = eval(&plan.program, Value::Found(&sparse), &variables).map_err(shape_error)?;
+        // What the program built is moved out; what it found is copied.
+        Ok(outputs
+            .into_iter()
+            .map(|value| match value {
+                Value::Built(text) => text,
+                Value::Found(text) => text.trim_ascii().to_vec(),
+            })
+            .collect())
+    }
+}
+
+impl Sink for Shaper<'_> {
+    fn push(&mut self, chunk: &[u8]) -> Result<(), RelayError> {
+        self.projection.push(chunk)?;
+        self.run_streams()
+    }
+}
+
+fn shape_error(error: EvalError) -> RelayError {
+    RelayError::UpstreamShape { problem: error.message() }
+}
+
+/// Appends a value to an open array (`[` and the values so far), refusing what the memory cannot
+/// hold.
+fn append(list: &mut Vec<u8>, value: &[u8]) -> Result<(), RelayError> {
+    list.try_reserve(value.len() + 1).map_err(|_| RelayError::AnswerOverMemory)?;
+    if list.len() > 1 {
+        list.push(b',');
+    }
+    list.extend_from_slice(value);
+    Ok(())
+}
+
+/// What the scan learnt about one path.
+struct Entry<'s> {
+    segments: &'s [Segment],
+    met: &'s [u8],
+    found: Option<&'s [u8]>,
+}
+
+/// Writes the value at `depth` of `entries` (every one of which reached it) as the program will
+/// read it: a captured value as found, a container with what the entries read inside it, any
+/// other value as one of its type.
+fn write_sparse(out: &mut Vec<u8>, entries: &[Entry], depth: usize) {
+    if let Some(found) = entries.iter().find_map(|entry| entry.found.filter(|_| entry.segments.len() == depth)) {
+        out.extend_from_slice(found);
+        return;
+    }
+    let Some(&first) = entries.first().and_then(|entry| entry.met.get(depth)) else { return };
+    let object = match first {
+        b'{' => true,
+        b'[' => false,
+        b'"' => return out.extend_from_slice(b"\"\""),
+        b't' => return out.extend_from_slice(b"true"),
+        b'f' => return out.extend_from_slice(b"false"),
+        b'n' => return out.extend_from_slice(b"null"),
+        _ => return out.push(b'0'),
+    };
+    // The entries that reached a member of this container, each by its segment here.
+    let inside: Vec<&Entry> = entries.iter().filter(|entry| entry.met.len() > depth + 1).collect();
+    let segment = |entry: &Entry| entry.segments.get(depth).cloned();
+    out.push(first);
+    if object {
+        let mut written: Vec<String> = Vec::new();
+        for entry in &inside {
+            let Some(key) = segment(entry).map(|segment| segment.key) else { continue };
+            if written.contains(&key) {
+                continue;
+            }
+            let group: Vec<Entry> = inside.iter().filter(|other| segment(other).is_some_and(|s| s.key == key)).map(|e| e.copy()).collect();
+            if !written.is_empty() {
+                out.push(b',');
+            }
+            write_string(out, key.as_bytes());
+            out.push(b':');
+            write_sparse(out, &group, depth + 1);
+            written.push(key);
+        }
+        out.push(b'}');
+    } else {
+        let last = inside.iter().filter_map(|entry| segment(entry)?.index).max();
+        for index in last.map_or(0..0, |last| 0..last + 1) {
+            if index > 0 {
+                out.push(b',');
+            }
+            let group: Vec<Entry> =
+                inside.iter().filter(|other| segment(other).and_then(|s| s.index) == Some(index)).map(|e| e.copy()).collect();
+            if group.is_empty() {
+                out.push(b'0');
+            } else {
+                write_sparse(out, &group, depth + 1);
+            }
+        }
+        out.push(b']');
+    }
+}
+
+impl Entry<'_> {
+    fn copy(&self) -> Entry<'_> {
+        Entry { segments: self.segments, met: self.met, found: self.found }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse::parse;
+    use super::*;
+
+    /// The program's outputs on `document` fed in chunks of `size`, streamed.
+    fn streamed(program: &str, document: &str, size: usize) -> Result<Vec<String>, RelayError> {
+        let plan = Plan::new(&parse(program).unwrap());
+        let paths = plan.paths();
+        let mut shaper = Shaper::new(&plan, &paths, &[], u64::MAX, None);
+        for chunk in document.as_bytes().chunks(size.max(1)) {
+            shaper.push(chunk)?;
+        }
+        Ok(shaper.finish()?.into_iter().map(|v| String::from_utf8(v).unwrap()).collect())
+    }
+
+    /// The whole-document evaluator's outputs.
+    fn whole(program: &str, document: &str) -> Result<Vec<String>, RelayError> {
+        let expr = parse(program).unwrap();
+        let outputs = eval(&expr, Value::Found(document.as_bytes()), &[]).map_err(shape_error)?;
+        Ok(outputs.iter().map(|v| String::from_utf8(v.text().to_vec()).unwrap()).collect())
+    }
+
+    fn same_as_whole(program: &str, document: &str) {
+        let expected = whole(program, document);
+        for size in [1, 2, 3, 7, document.len()] {
+            assert_eq!(streamed(program, document, size), expected, "{program} on {document} in chunks of {size}");
+        }
+    }
+
+    #[test]
+    fn paths_are_captured_and_iterations_streamed() {
+        let plan = Plan::new(&parse("{a: .a.b, n: [.items[] | select(.k == 1) | .id], m: (.m | map(.x))}").unwrap());
+        assert_eq!(plan.streams.len(), 2);
+        assert_eq!(plan.paths.len(), 4, "{:?}", plan.paths);
+        let whole_root = Plan::new(&parse("length").unwrap());
+        assert_eq!(whole_root.paths, [Path { segments: Vec::new() }]);
+    }
+
+    #[test]
+    fn streamed_answers_are_the_whole_evaluators() {
+        let document =
+            r#"{"a":{"b":1.0e+2,"c":[1,2]},"items":[{"id":1,"k":1},{"id":"x","k":2},{"id":3,"k":1}],"m":[{"x":true},{"y":1}],"s":"t"}"#;
+        for program in [
+            ".",
+            ".a.b",
+            "{a: .a.b, n: [.items[] | select(.k == 1) | .id], m: (.m | map(.x))}",
+            "[.items[] | .id]",
+            ".a | {b, c: .c[1]}",
+            ".items | map(.id)",
+            "[.items[].id]",
+            ".a.c[5]",
+            ".a.c[-1]",
+            ".missing.deeper",
+            ".items | length",
+            ".s.x",
+            ".s.x?",
+            "[.s[]?]",
+            "[.s[]]",
+            "[.missing[]]",
+            ".a.b.c",
+            "[.a.c[] | . == 2]",
+            "{x: (.nope // .a.b), y: (.a.c | length)}",
+            ".items[0].id, .items[2].k",
+            "[.[] | type]",
+            "(.a | keys), (.items | length)",
+            "[.a.b, .a.c[0]]",
+            "select(.s == \"t\") | .a.b",
+            ".m[1] | has(\"y\")",
+            "[.a[]]",
+        ] {
+            same_as_whole(program, document);
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_streams_only_its_last_value() {
+        same_as_whole("[.a[] | . + 0]".replace(" + 0", "").as_str(), r#"{"a":[1,2],"b":0,"a":[3]}"#);
+        same_as_whole("[.a[]]", r#"{"a":[1,2],"a":5}"#);
+        same_as_whole("[.a[] | .x]", r#"{"a":{"p":{"x":1}},"a":{"q":{"x":2}}}"#);
+        same_as_whole(".a.b", r#"{"a":{"b":1},"a":7}"#);
+    }
+
+    #[test]
+    fn scalars_at_the_root_and_empty_containers() {
+        for document in ["3", "\"s\"", "null", "[]", "{}", "[[]]", "true"] {
+            for program in [".", "[.[]?]", ".a?", "[.[] | .x?]", "map(.)", "[.[] | .x]", "{a: .a?}", "[.[0]?]"] {
+                same_as_whole(program, document);
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Issue 12: `RELAY_SHAPE` in the HTTP component under `wasmtime serve`, and the command as a
+//! streaming jq (`--shape`, `--input`, stdin) under `wasmtime run`: answers byte for byte, jq's
+//! errors as 502 `upstream_shape` (exit 5 for the command), and memory that follows what the
+//! answer keeps, not the document.
+
+mod support;
+
+use support::{json, request, run, Serve, Upstream};
+
+const COMPONENT: &str = "edge_relay.wasm";
+const CLI: &str = "edge_relay_cli.wasm";
+
+const DOCUMENT: &str = r#"{"items":[{"id":1,"name":"a","kind":"a","price":1.0e+2},{"id":2,"name":"b","kind":"b"},{"id":12345678901234567890123456789,"name":"caf\u00e9","kind":"a"}],"count":3,"user":{"id":"u1"}}"#;
+
+fn shaped(program: &str, extra: &[(&'static str, &str)]) -> (Upstream, Serve) {
+    let upstream = Upstream::start(|_| json(200, DOCUMENT));
+    let mut env = vec![("RELAY_UPSTREAM_URL", upstream.url("/search")), ("RELAY_SHAPE", program.to_string())];
+    env.extend(extra.iter().map(|(name, value)| (*name, value.to_string())));
+    let relay = Serve::start(COMPONENT, &env);
+    (upstream, relay)
+}
+
+#[test]
+fn the_answer_is_built_by_the_shape_with_the_upstreams_bytes() {
+    let (_upstream, relay) = shaped(
+        r#"{user: {id: .user.id}, count, kinds: [.items[] | select(.kind == "a") | {id, name}], first: .items[0].price, none: (.missing // "default")}"#,
+        &[],
+    );
+    let answer = request(relay.port, "GET", "/", &[], b"");
+    answer.assert(
+        200,
+        r#"{"user":{"id":"u1"},"count":3,"kinds":[{"id":1,"name":"a"},{"id":12345678901234567890123456789,"name":"caf\u00e9"}],"first":1.0e+2,"none":"default"}"#,
+    );
+}
+
+#[test]
+fn query_and_route_placeholders_are_variables() {
+    let (upstream, relay) =
+        shaped(r#"{id: $params.id, city: $query.city, missing: $query.nope, n: (.items | length)}"#, &[("RELAY_ROUTE", "/users/{id}")]);
+    request(relay.port, "GET", "/users/7?city=Oslo%20Sentrum&x=%FF", &[], b"")
+        .assert(200, r#"{"id":"7","city":"Oslo Sentrum","missing":null,"n":3}"#);
+    assert_eq!(upstream.received().len(), 1);
+}
+
+#[test]
+fn a_step_that_does_not_fit_the_document_is_a_502_naming_it() {
+    let (_upstream, relay) = shaped("{a: .count.x}", &[]);
+    request(relay.port, "GET", "/", &[], b"").assert(
+        502,
+        r#"{"error":{"code":"upstream_shape","message":"the upstream's answer does not fit the shape: `.\"x\"` cannot be applied to a number"}}"#,
+    );
+    let (_upstream, relay) = shaped("[.items[] | .name[]]", &[]);
+    let answer = request(relay.port, "GET", "/", &[], b"");
+    assert_eq!(answer.status, 502, "{answer:?}");
+    assert!(answer.body.contains("upstream_shape") && answer.body.contains("cannot be applied to a string"), "{answer:?}");
+    // `?` says otherwise, as in jq.
+    let (_upstream, relay) = shaped("{a: (.count.x? // null), b: [.items[] | .name[]?]}", &[]);
+    let answer = request(relay.port, "GET", "/", &[], b"");
+    assert_eq!((answer.status, answer.body.as_str()), (200, r#"{"a":null,"b":[]}"#), "{answer:?}");
+}
+
+#[test]
+fn a_program_outside_the_subset_or_yielding_several_values_is_a_config_error() {
+    for (program, problem) in [
+        (".items[] | .id", "RELAY_SHAPE: may yield several values or none: wrap it in [ ]"),
+        ("reduce .[] as $x (0; . + $x)", "RELAY_SHAPE: `reduce` is not supported (column 1)"),
+        ("{a: $other}", "RELAY_SHAPE: $other is not defined"),
+    ] {
+        let (upstream, relay) = shaped(program, &[]);
+        let answer = request(relay.port, "GET", "/", &[], b"");
+        answer.assert(500, r#"{"error":{"code":"config","message":"the relay is misconfigured"}}"#);
+        assert!(relay.log().contains(problem), "{program}: {}", relay.log());
+        assert!(upstream.received().is_empty());
+    }
+    let (_upstream, relay) = shaped(".count", &[("RELAY_FIELDS", "a")]);
+    request(relay.port, "GET", "/", &[], b"").assert(500, r#"{"error":{"code":"config","message":"the relay is misconfigured"}}"#);
+    assert!(relay.log().contains("RELAY_SHAPE: is set with RELAY_FIELDS, its shorthand: keep one"), "{}", relay.log());
+}
+
+/// `n` objects, every other one of kind "a": about 60 bytes each.
+fn big_array(n: usize) -> String {
+    let mut text = String::from("[");
+    for i in 0..n {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&format!(
+            r#"{{"id":{i},"kind":"{}","name":"item number {i}","tags":["x","y"]}}"#,
+            if i % 2 == 0 { "a" } else { "b" }
+        ));
+    }
+    text.push(']');
+    text
+}
+
+#[test]
+fn a_document_larger_than_the_memory_is_shaped_element_by_element() {
+    // 24 MB of upstream answer through a relay given 8 MiB of linear memory: the answer keeps
+    // one id in two (about 2 MB), the elements come and go.
+    let document = big_array(400_000);
+    assert!(document.len() > 24_000_000);
+    let expected: Vec<String> = (0..400_000).step_by(2).map(|i| i.to_string()).collect();
+    let expected = format!("[{}]", expected.join(","));
+    let upstream = Upstream::start(move |_| json(200, &document));
+    let env = vec![
+        ("RELAY_UPSTREAM_URL", upstream.url("/")),
+        ("RELAY_SHAPE", String::from(r#"[.[] | select(.kind == "a") | .id]"#)),
+        ("RELAY_MAX_RESPONSE_BYTES", String::from("100000000")),
+    ];
+    let relay = Serve::start_with(COMPONENT, &["-W", "max-memory-size=8388608"], &env);
+    let answer = request(relay.port, "GET", "/", &[], b"");
+    assert_eq!(answer.status, 200, "{}", &answer.body[..answer.body.len().min(300)]);
+    assert!(answer.body == expected, "answer of {} bytes differs", answer.body.len());
+}
+
+#[test]
+fn the_command_is_a_streaming_jq_on_stdin_and_files() {
+    let out = run(CLI, &[], &["--shape", ".items[] | {id, kind}"], DOCUMENT.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\"id\":1,\"kind\":\"a\"}\n{\"id\":2,\"kind\":\"b\"}\n{\"id\":12345678901234567890123456789,\"kind\":\"a\"}\n"
+    );
+    let raw = run(CLI, &[], &["--raw", "--shape", ".items[2].name, .count"], DOCUMENT.as_bytes());
+    assert_eq!(String::from_utf8_lossy(&raw.stdout), "café\n3\n");
+
+    let dir = std::env::temp_dir().join(format!("edge-relay-shape-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("big.json"), big_array(100_000)).unwrap();
+    let dir_arg = format!("{}::/data", dir.display());
+    // The 6.7 MB file through 4 MiB of linear memory.
+    let shape_file = |program: &str| {
+        let out = run(CLI, &["--dir", &dir_arg, "-W", "max-memory-size=4194304"], &["--shape", program, "--input", "/data/big.json"], b"");
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // `[...] | length` is outside the subset: the left of | must be a path.
+    assert_eq!(shape_file("[.[] | select(.kind == \"b\") | .id] | length").0, Some(2));
+    assert_eq!(shape_file(".[99999].name"), (Some(0), String::from("\"item number 99999\"\n"), String::new()));
+    let expected: Vec<String> = (1..100_000).step_by(2).map(|i| i.to_string()).collect();
+    let ids = shape_file("[.[] | select(.kind == \"b\") | .id]");
+    assert_eq!(ids, (Some(0), format!("[{}]\n", expected.join(",")), String::new()));
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // jq's run-time error: exit 5, one line naming the step; invalid JSON: exit 3.
+    let error = run(CLI, &[], &["--shape", ".count[0]"], DOCUMENT.as_bytes());
+    assert_eq!(error.status.code(), Some(5));
+    assert!(
+        String::from_utf8_lossy(&error.stderr).contains("`.[0]` cannot be applied to a number"),
+        "{}",
+        String::from_utf8_lossy(&error.stderr)
+    );
+    assert_eq!(run(CLI, &[], &["--shape", "."], b"{\"a\":").status.code(), Some(3));
+}
