@@ -3,6 +3,7 @@
 - GET /api/users/<id>[?lang=..]: a user document that echoes the id and the lang it received, so a
   relay's route placeholder and query template can be seen to arrive.
 - GET /api/weather?city=..: a forecast document for the city it received.
+- GET /api/search?q=..: a page of search results (an `items` array), for a shape to pick from.
 - Anything else (POST /api, say): a nested document that shows what edge-relay preserves (a 29-digit
   id, escapes, unicode) and echoes the request's JSON back.
 
@@ -51,6 +52,17 @@ class DemoApi(http.server.BaseHTTPRequestHandler):
         if self.command == "GET" and len(segments) == 4 and segments[:3] == ["", "api", "users"] and segments[3]:
             lang = query.get("lang", [None])[0]
             return self.send_json(json.dumps(user(unquote(segments[3]), lang)).encode())
+        if self.command == "GET" and url.path == "/api/search":
+            # As text: the prices keep their spelling and the ids their 20 digits.
+            q = json.dumps(query.get("q", [""])[0])
+            body = (
+                '{"query":' + q + ',"total":3,"items":['
+                '{"id":10000000000000000001,"name":"Caf\\u00e9 cup","price":4.50,"available":true,"tags":["kitchen"]},'
+                '{"id":10000000000000000002,"name":"Tea pot","price":1.2e+1,"available":false,"tags":[]},'
+                '{"id":10000000000000000003,"name":"Mug \\"Zo\\u00eb\\"","price":6.00,"available":true,"tags":["gift","kitchen"]}'
+                '],"page":{"next":null}}'
+            ).encode()
+            return self.send_json(body)
         if self.command == "GET" and url.path == "/api/weather":
             return self.send_json(json.dumps(weather(query.get("city", [""])[0])).encode())
         try:

@@ -17,7 +17,7 @@ use crate::text;
 pub const USAGE: &str = "\
 edge-relay: send JSON to an API, print only what is asked for
 usage: wasmtime run -S http [--dir DIR] edge_relay_cli.wasm [OPTIONS] URL
-       wasmtime run [--dir DIR] edge_relay_cli.wasm --shape PROGRAM [--input FILE]
+       wasmtime run -S http [--dir DIR] edge_relay_cli.wasm --shape PROGRAM [--input FILE]
   --shape PROGRAM         a jq program of edge-relay's subset; one output per line
   --input FILE|-          without a URL: the document (FILE needs --dir); default stdin
   --data JSON|@FILE|@-    body (@FILE needs --dir; @- is stdin)
@@ -156,7 +156,8 @@ pub fn parse_args(args: &[String]) -> Result<Command, RelayError> {
     let shape = match shape {
         Some(_) if !fields.is_empty() => return Err(usage("--shape", "and --field are both given: keep one")),
         Some(program) => {
-            Some(crate::shape::compile(program, &[], false).map_err(|p| RelayError::Config { setting: "--shape", problem: p })?)
+            let expr = crate::shape::compile(program, &[], false).map_err(|p| RelayError::Config { setting: "--shape", problem: p })?;
+            Some(crate::shape::Plan::new(&expr))
         }
         None => None,
     };
@@ -208,12 +209,15 @@ impl Invocation {
 pub fn exit_code(error: &RelayError) -> u8 {
     match error {
         RelayError::Config { .. } | RelayError::BodyTooLarge { .. } | RelayError::BodyOverMemory => 2,
-        RelayError::InvalidJson(_) | RelayError::UpstreamInvalidJson(_) | RelayError::UpstreamEncoded => 3,
+        RelayError::InvalidJson(_) | RelayError::UpstreamInvalidJson(_) | RelayError::UpstreamEncoded | RelayError::RequestShape { .. } => {
+            3
+        }
         RelayError::UpstreamUnreachable { .. } | RelayError::UpstreamTimeout { .. } => 4,
         // 5 is also jq's code for an error at run time.
         RelayError::UpstreamStatus { .. } | RelayError::UpstreamShape { .. } => 5,
         RelayError::UpstreamTooLarge { .. } | RelayError::AnswerOverMemory => 6,
         RelayError::RequestTimeout { .. } => 4,
+        RelayError::InUpstream { error, .. } => exit_code(error),
         RelayError::MissingParameter { .. } | RelayError::InvalidParameter { .. } | RelayError::NotFound | RelayError::MethodNotAllowed => {
             2
         }

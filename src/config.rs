@@ -11,7 +11,10 @@ use crate::error::{Problem, RelayError};
 use crate::field::{self, Field};
 use crate::json::hex_value;
 use crate::route::{self, Route};
-use crate::shape::Plan;
+use crate::shape::{self, Expr, Plan};
+
+/// The variables a shape of the HTTP component reads: the client's query and route placeholders.
+const VARIABLES: &[&str] = &["query", "params"];
 use crate::template::UrlTemplate;
 use crate::text::{self, parse_u64};
 
@@ -22,8 +25,10 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 8_388_608;
 pub const DEFAULT_DEADLINE_MS: u64 = 30_000;
 
 /// Every setting, by its environment variable name. Spin variables use the same names in lower case.
-pub const SETTINGS: [&str; 19] = [
+pub const SETTINGS: [&str; 22] = [
     "RELAY_ROUTE",
+    "RELAY_UPSTREAMS",
+    "RELAY_PARTIAL",
     "RELAY_UPSTREAM_URL",
     "RELAY_FORWARD_QUERY",
     "RELAY_FORWARD_HEADERS",
@@ -34,6 +39,7 @@ pub const SETTINGS: [&str; 19] = [
     "RELAY_API_KEY_QUERY",
     "RELAY_FIELDS",
     "RELAY_SHAPE",
+    "RELAY_REQUEST_SHAPE",
     "RELAY_METHOD",
     "RELAY_TIMEOUT_MS",
     "RELAY_DEADLINE_MS",
@@ -113,10 +119,31 @@ pub struct Config {
     pub response_headers: Names,
     /// The origins a browser may call from (`RELAY_CORS_ORIGINS`: `*` or a list); `None`: no CORS.
     pub cors_origins: Option<Names>,
+    /// Several upstreams fetched at once (`RELAY_UPSTREAMS`), each a document of the shape's.
+    pub legs: Vec<Leg>,
+    /// `RELAY_PARTIAL=null`: a failed leg's document is `null` instead of failing the request.
+    pub partial_null: bool,
+    /// Builds the upstream's body from the client's (`RELAY_REQUEST_SHAPE`).
+    pub request_shape: Option<Expr>,
     /// What a shape sees as `$query` and `$params` for this request, as JSON objects of strings.
     pub query_json: Vec<u8>,
     pub params_json: Vec<u8>,
 }
+
+/// One of several upstreams (`RELAY_UPSTREAMS`): its name (the shape's `$name`), its URL template
+/// (`RELAY_<NAME>_URL`), and its job, completed for each request as the single upstream's is
+/// (method `RELAY_<NAME>_METHOD`, headers `RELAY_<NAME>_HEADERS`, each defaulting to the unnamed
+/// setting).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Leg {
+    pub name: String,
+    pub url: UrlTemplate,
+    pub forced_method: Option<String>,
+    pub job: Job,
+}
+
+/// The most upstreams one request fetches: each is a pollable in one `poll`.
+pub const MAX_LEGS: usize = 8;
 
 /// A list of names, each matched exactly or, when it ends with `*`, as a prefix (`*` alone: all).
 /// Kept as its text, the entries trimmed and joined by commas: the component is smaller for it
@@ -194,15 +221,43 @@ impl Config {
         if let Some(text) = get("RELAY_ROUTE") {
             self.route = Some(Route::parse(text)?);
         }
-        self.url = UrlTemplate::parse(required("RELAY_UPSTREAM_URL")?, self.route.as_ref())?;
+        self.partial_null = match get("RELAY_PARTIAL").map(str::trim_ascii) {
+            None | Some("fail") => false,
+            Some("null") => true,
+            _ => return Err("must be fail or null".into()),
+        };
+        let legs = get("RELAY_UPSTREAMS").map(|names| Names::parse(names, false));
+        let mut leg_names = Vec::new();
+        if let Some(names) = &legs {
+            for name in names.iter() {
+                let is_name = name.bytes().enumerate().all(|(i, b)| b == b'_' || b.is_ascii_lowercase() || (i > 0 && b.is_ascii_digit()));
+                if !is_name || leg_names.contains(&name) || VARIABLES.contains(&name) {
+                    return Err("must be distinct lower-case names (a-z, 0-9, _), none of query and params".into());
+                }
+                leg_names.push(name);
+            }
+            if leg_names.is_empty() || leg_names.len() > MAX_LEGS {
+                return Err("must name 1 to 8 upstreams".into());
+            }
+        }
+        let url = if legs.is_some() { get("RELAY_UPSTREAM_URL") } else { Some(required("RELAY_UPSTREAM_URL")?) };
+        if let Some(url) = url {
+            self.url = UrlTemplate::parse(url, self.route.as_ref())?;
+        }
         let job = &mut self.job;
         job.upstream = self.url.base.clone();
         // RELAY_SHAPE, or RELAY_FIELDS, its shorthand: one of them.
         let fields = get("RELAY_FIELDS");
+        let mut variables = VARIABLES.to_vec();
+        variables.extend(&leg_names);
         match get("RELAY_SHAPE") {
             Some(_) if fields.is_some() => return Err("is set with RELAY_FIELDS, its shorthand: keep one".into()),
-            Some(program) => job.shape = Some(crate::shape::compile(program, &["query", "params"], true)?),
+            Some(program) => job.shape = Some(Plan::new(&shape::compile(program, &variables, true)?)),
+            None if legs.is_some() => return Err("is not set: several upstreams are merged by a shape".into()),
             None => job.fields = field::parse_list(required("RELAY_FIELDS")?)?,
+        }
+        if let Some(program) = get("RELAY_REQUEST_SHAPE") {
+            self.request_shape = Some(shape::compile(program, VARIABLES, true)?);
         }
         if let Some(text) = get("RELAY_METHOD") {
             self.forced_method = Some(parse_method(text)?);
@@ -277,6 +332,28 @@ impl Config {
         job.deadline_ms = number("RELAY_DEADLINE_MS", DEFAULT_DEADLINE_MS)?;
         job.max_response_bytes = number("RELAY_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES)?;
         self.max_request_bytes = number("RELAY_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES)?;
+        for name in leg_names {
+            // `RELAY_<NAME>_URL` and the rest: names made once, for the configuration's life.
+            let setting = |suffix: &str| -> &'static str {
+                let mut setting = String::from("RELAY_");
+                setting.push_str(name);
+                setting.push_str(suffix);
+                setting.make_ascii_uppercase();
+                setting.leak()
+            };
+            let mut leg =
+                Leg { name: String::from(name), job: self.job.clone(), forced_method: self.forced_method.clone(), ..Leg::default() };
+            leg.job.shape = None;
+            leg.url = UrlTemplate::parse(required(setting("_URL"))?, self.route.as_ref())?;
+            leg.job.upstream = leg.url.base.clone();
+            if let Some(text) = get(setting("_METHOD")) {
+                leg.forced_method = Some(parse_method(text)?);
+            }
+            if let Some(text) = get(setting("_HEADERS")) {
+                leg.job.headers = parse_header_list(text)?;
+            }
+            self.legs.push(leg);
+        }
         Ok(())
     }
 }
@@ -560,10 +637,12 @@ mod tests {
         let asked = core::cell::RefCell::new(Vec::new());
         let _ = Config::read(|name| {
             asked.borrow_mut().push(name);
-            if name == "RELAY_FIELDS" {
+            // One upstream, through RELAY_SHAPE: each setting read (tests/fanout.rs has the rest).
+            if name == "RELAY_FIELDS" || name == "RELAY_UPSTREAMS" {
                 return None;
             }
             Some(match name {
+                "RELAY_PARTIAL" => "null",
                 "RELAY_SHAPE" => "{a: .b, c: [.d[] | .e]}",
                 "RELAY_ROUTE" => "/{id}",
                 "RELAY_UPSTREAM_URL" => "http://h/{id}",

@@ -4,6 +4,7 @@
 //! Messages are assembled from static text and numbers with the small writers below rather than
 //! `core::fmt`, which would cost several kilobytes in a component whose budget is 32 KiB.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -48,6 +49,11 @@ pub enum RelayError {
     /// A step of `RELAY_SHAPE` met a value it cannot apply to (jq's run-time errors): the
     /// message, `` `.a` cannot be applied to a number ``, names the step and the type met.
     UpstreamShape { problem: String },
+    /// `RELAY_REQUEST_SHAPE` met a value in the client's body it cannot apply to.
+    RequestShape { problem: String },
+    /// One of several upstreams (`RELAY_UPSTREAMS`) failed: its name and its error, whose code
+    /// and status the answer takes.
+    InUpstream { name: String, error: Box<RelayError> },
 }
 
 /// A setting's problem as the parsers meet it: mostly static text, copied into the
@@ -109,6 +115,7 @@ impl RelayError {
 
     pub fn code(&self) -> &'static str {
         match self {
+            RelayError::InUpstream { error, .. } => error.code(),
             RelayError::InvalidJson(_) => "invalid_json",
             RelayError::BodyTooLarge { .. } | RelayError::BodyOverMemory => "body_too_large",
             RelayError::RequestTimeout { .. } => "request_timeout",
@@ -125,12 +132,14 @@ impl RelayError {
             RelayError::UpstreamEncoded => "upstream_encoding",
             RelayError::UpstreamTimeout { .. } => "upstream_timeout",
             RelayError::UpstreamShape { .. } => "upstream_shape",
+            RelayError::RequestShape { .. } => "request_shape",
         }
     }
 
     pub fn status(&self) -> u16 {
         match self {
-            RelayError::InvalidJson(_) => 400,
+            RelayError::InUpstream { error, .. } => error.status(),
+            RelayError::InvalidJson(_) | RelayError::RequestShape { .. } => 400,
             RelayError::BodyTooLarge { .. } | RelayError::BodyOverMemory => 413,
             RelayError::RequestTimeout { .. } => 408,
             RelayError::MissingParameter { .. } | RelayError::InvalidParameter { .. } => 400,
@@ -153,7 +162,8 @@ impl RelayError {
             RelayError::InvalidJson(_)
             | RelayError::BodyTooLarge { .. }
             | RelayError::BodyOverMemory
-            | RelayError::RequestTimeout { .. } => "the request body ",
+            | RelayError::RequestTimeout { .. }
+            | RelayError::RequestShape { .. } => "the request body ",
             RelayError::UpstreamInvalidJson(_)
             | RelayError::UpstreamEncoded
             | RelayError::UpstreamTooLarge { .. }
@@ -162,6 +172,7 @@ impl RelayError {
                 "the upstream "
             }
             RelayError::AnswerOverMemory => "the answer ",
+            RelayError::InUpstream { .. } => "upstream ",
             _ => "",
         });
         match self {
@@ -203,7 +214,12 @@ impl RelayError {
                 push_u64(&mut text, u64::from(*status));
             }
             RelayError::UpstreamEncoded => text.push_str("has a content-encoding the relay did not ask for"),
-            RelayError::UpstreamShape { problem } => {
+            RelayError::InUpstream { name, error } => {
+                text.push_str(name);
+                text.push_str(": ");
+                text.push_str(&error.message());
+            }
+            RelayError::UpstreamShape { problem } | RelayError::RequestShape { problem } => {
                 text.push_str("does not fit the shape: ");
                 text.push_str(problem);
             }
@@ -228,11 +244,19 @@ impl RelayError {
             RelayError::Config { .. } => write_string(&mut out, b"the relay is misconfigured"),
             _ => write_string(&mut out, self.message().as_bytes()),
         }
-        if let RelayError::UpstreamStatus { status } = self {
+        let (upstream, inner) = match self {
+            RelayError::InUpstream { name, error } => (Some(name), &**error),
+            other => (None, other),
+        };
+        if let RelayError::UpstreamStatus { status } = inner {
             let mut digits = String::new();
             push_u64(&mut digits, u64::from(*status));
             out.extend_from_slice(b",\"status\":");
             out.extend_from_slice(digits.as_bytes());
+        }
+        if let Some(name) = upstream {
+            out.extend_from_slice(b",\"upstream\":");
+            write_string(&mut out, name.as_bytes());
         }
         out.extend_from_slice(b"}}");
         out

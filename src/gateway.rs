@@ -6,11 +6,12 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::config::{is_connection_header, port_of, Config, Scheme, Upstream};
+use crate::config::{is_connection_header, port_of, Config, Job, Scheme, Upstream};
 use crate::error::RelayError;
 use crate::json::write_escaped;
-use crate::route::{query_params, Value as RouteValue};
+use crate::route::{query_params, Params, Value as RouteValue};
 use crate::template::append_query;
+use crate::template::UrlTemplate;
 use crate::text;
 
 /// Header names (in lower case) and values, borrowed: from the host's lists, static text, or text
@@ -116,8 +117,7 @@ impl Config {
             return Err(RelayError::MethodNotAllowed);
         }
         let query = query_params(request.target);
-        let mut path = self.url.render(&params, &query)?;
-        if self.job.shape.is_some() {
+        if self.job.shape.is_some() || self.request_shape.is_some() {
             self.query_json = json_object(query.iter().map(|(name, value)| (name.as_slice(), value.clone())));
             self.params_json = json_object(params.iter().map(|(name, value)| {
                 let text = match value {
@@ -127,11 +127,38 @@ impl Config {
                 (name.as_bytes(), text)
             }));
         }
+        // Taken out to be completed by the rest of the configuration, and put back.
+        let mut job = core::mem::take(&mut self.job);
+        let mut legs = core::mem::take(&mut self.legs);
+        let completed = self.complete(&mut job, &self.url, self.forced_method.as_deref(), request, &params, &query).and_then(|()| {
+            legs.iter_mut()
+                .try_for_each(|leg| self.complete(&mut leg.job, &leg.url, leg.forced_method.as_deref(), request, &params, &query))
+        });
+        let body = !is_bodiless(request.method) && (self.request_shape.is_some() || !is_bodiless(&job.method));
+        (self.job, self.legs) = (job, legs);
+        completed?;
+        // A request shape reads the client's body even for an upstream that gets none of it.
+        Ok(Plan::Relay { body })
+    }
+
+    /// Completes `job` for `request`: `url` with its placeholders filled, the forwarded query
+    /// parameters and the key parameter appended, the method (`forced`, or the client's), the
+    /// forwarded headers.
+    fn complete<'h>(
+        &self,
+        job: &mut Job,
+        url: &UrlTemplate,
+        forced: Option<&str>,
+        request: &Request<impl Entry<'h>>,
+        params: &Params,
+        query: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<(), RelayError> {
+        let mut path = url.render(params, query)?;
         // A forwarded parameter never repeats one the operator set (the template's, the key's):
         // an upstream that takes the last value, or the first, must get the operator's.
         let set = query_params(path.as_bytes());
         let key_name = self.api_key_query.as_ref().map(|(name, _)| name.as_bytes());
-        for (name, value) in &query {
+        for (name, value) in query {
             let operators = set.iter().any(|(known, _)| known == name) || key_name == Some(name.as_slice());
             if self.forward_query.matches(name) && !operators {
                 append_query(&mut path, name, value);
@@ -140,11 +167,10 @@ impl Config {
         if let Some((name, key)) = &self.api_key_query {
             append_query(&mut path, name.as_bytes(), key);
         }
-        let job = &mut self.job;
         job.upstream.path_and_query = path;
         // HEAD is answered like GET, without the body (the host drops it).
         let client_method = if request.method == "HEAD" { "GET" } else { request.method };
-        job.method = String::from(self.forced_method.as_deref().unwrap_or(client_method));
+        job.method = String::from(forced.unwrap_or(client_method));
         for entry in request.headers {
             let name = entry.name();
             // A configured header wins over the client's of the same name.
@@ -152,7 +178,7 @@ impl Config {
                 job.headers.push((String::from(name), entry.value().to_vec()));
             }
         }
-        Ok(Plan::Relay { body: !is_bodiless(request.method) && !is_bodiless(&job.method) })
+        Ok(())
     }
 
     /// The CORS headers of an answer to a request from `origin`, when that origin is allowed:

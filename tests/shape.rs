@@ -151,3 +151,33 @@ fn the_command_is_a_streaming_jq_on_stdin_and_files() {
     );
     assert_eq!(run(CLI, &[], &["--shape", "."], b"{\"a\":").status.code(), Some(3));
 }
+
+#[test]
+fn a_request_shape_builds_the_upstreams_body() {
+    let upstream = Upstream::start(|_| json(200, r#"{"temp":-3.5}"#));
+    let env = vec![
+        ("RELAY_ROUTE", String::from("/weather/{country}")),
+        ("RELAY_UPSTREAM_URL", upstream.url("/forecast")),
+        ("RELAY_METHOD", String::from("POST")),
+        ("RELAY_REQUEST_SHAPE", String::from(r#"{q: $query.city, country: $params.country, units: "metric", limit: (.limit // 10)}"#)),
+        ("RELAY_FIELDS", String::from("temp")),
+    ];
+    let relay = Serve::start(COMPONENT, &env);
+    // A GET has no body: the shape reads null.
+    request(relay.port, "GET", "/weather/no?city=Oslo", &[], b"").assert(200, r#"{"temp":-3.5}"#);
+    request(relay.port, "POST", "/weather/no?city=Bergen", &[], br#"{"limit": 3, "other": true}"#).assert(200, r#"{"temp":-3.5}"#);
+    let sent = upstream.received();
+    let bodies: Vec<String> = sent.iter().map(|r| String::from_utf8_lossy(&r.body).into_owned()).collect();
+    assert_eq!(
+        bodies,
+        [r#"{"q":"Oslo","country":"no","units":"metric","limit":10}"#, r#"{"q":"Bergen","country":"no","units":"metric","limit":3}"#]
+    );
+    assert!(sent.iter().all(|r| r.method == "POST"));
+    // A body the shape cannot read is the client's error, and never reaches the upstream.
+    let answer = request(relay.port, "POST", "/weather/no?city=x", &[], b"[1]");
+    answer.assert(
+        400,
+        r#"{"error":{"code":"request_shape","message":"the request body does not fit the shape: `.\"limit\"` cannot be applied to an array"}}"#,
+    );
+    assert_eq!(upstream.received().len(), 2);
+}

@@ -138,9 +138,9 @@ fn same_value(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     }
 }
 
-/// Our outputs for `program` on `document`, streamed in chunks of `chunk` bytes through the plan
-/// (`None` for a run-time error).
-fn ours(program: &str, document: &str, chunk: usize) -> Option<Vec<serde_json::Value>> {
+/// Our outputs for `program` on `document`, streamed in chunks of `chunk` bytes through the plan,
+/// as text, or the run-time error's message.
+fn streamed(program: &str, document: &str, chunk: usize) -> Result<Vec<String>, String> {
     use edge_relay::relay::Sink;
     use edge_relay::shape::{Plan, Shaper};
     let expr = parse(program).unwrap_or_else(|e| panic!("{program}: {}", e.message()));
@@ -148,16 +148,53 @@ fn ours(program: &str, document: &str, chunk: usize) -> Option<Vec<serde_json::V
     let plan = Plan::new(&expr);
     let paths = plan.paths();
     let mut shaper = Shaper::new(&plan, &paths, &vars, u64::MAX, None);
+    let problem = |error: edge_relay::error::RelayError| match error {
+        edge_relay::error::RelayError::UpstreamShape { problem } => problem,
+        other => other.message(),
+    };
     for piece in document.as_bytes().chunks(chunk.max(1)) {
-        shaper.push(piece).ok()?;
+        shaper.push(piece).map_err(problem)?;
     }
-    let found = shaper.finish().ok()?;
-    Some(
-        found
-            .iter()
-            .map(|v| serde_json::from_slice(v).unwrap_or_else(|e| panic!("{program}: {e}: {:?}", String::from_utf8_lossy(v))))
-            .collect(),
-    )
+    Ok(shaper.finish().map_err(problem)?.into_iter().map(|v| String::from_utf8(v).unwrap()).collect())
+}
+
+/// [`streamed`] read as JSON values, `None` for a run-time error.
+fn ours(program: &str, document: &str, chunk: usize) -> Option<Vec<serde_json::Value>> {
+    let found = streamed(program, document, chunk).ok()?;
+    Some(found.iter().map(|v| serde_json::from_str(v).unwrap_or_else(|e| panic!("{program}: {e}: {v:?}"))).collect())
+}
+
+/// docs/shape.md's examples answer as the page says, byte for byte at any chunk boundaries, and
+/// as jq answers (as JSON values).
+#[test]
+fn the_documented_examples_answer_as_written_and_as_jq_does() {
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/shape.md")).unwrap();
+    let examples = page.split("## Examples").nth(1).unwrap().split("```text").nth(1).unwrap().split("```").next().unwrap();
+    let with_jq = jq_compiles(".").is_some();
+    let mut count = 0;
+    for block in examples.split("\n\n").filter(|block| !block.trim().is_empty()) {
+        let field = |name: &'static str| block.lines().filter_map(move |line| line.strip_prefix(name).map(str::trim_start));
+        let program = field("program ").next().unwrap_or_else(|| panic!("no program in {block:?}"));
+        let input = field("input ").next().unwrap();
+        let outputs: Vec<String> = field("output ").map(String::from).collect();
+        let expected = field("error ").next().map_or(Ok(outputs.clone()), |error| Err(String::from(error)));
+        for chunk in [1, 2, 5, input.len()] {
+            assert_eq!(streamed(program, input, chunk), expected, "{program} on {input} in chunks of {chunk}");
+        }
+        if with_jq {
+            let jqs = jq_outputs(program, input);
+            let agree = match (&expected, &jqs) {
+                (Ok(ours), Some(theirs)) => {
+                    ours.len() == theirs.len() && ours.iter().zip(theirs).all(|(a, b)| same_value(&serde_json::from_str(a).unwrap(), b))
+                }
+                (Err(_), None) => true,
+                _ => false,
+            };
+            assert!(agree, "{program} on {input}: the page says {expected:?}, jq {jqs:?}");
+        }
+        count += 1;
+    }
+    assert!(count >= 15, "{count} examples");
 }
 
 /// What the whole-document evaluator answers, for the streamed answer to be compared with.

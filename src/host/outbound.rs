@@ -101,8 +101,8 @@ pub fn exchange(job: &mut Job, reader: &mut dyn Sink, mut body: &[u8], rules: &R
     }
 }
 
-/// One request to the job's upstream, up to its answer's head.
-fn send(job: &Job, body: &[u8], deadline: &mut Deadline) -> Result<IncomingResponse, RelayError> {
+/// Sends one request to the job's upstream, its body included; the answer is still to come.
+pub fn start(job: &Job, body: &[u8], deadline: &mut Deadline) -> Result<Pending, RelayError> {
     let mut length = String::new();
     push_u64(&mut length, body.len() as u64);
     let mut headers = Vec::new();
@@ -118,8 +118,9 @@ fn send(job: &Job, body: &[u8], deadline: &mut Deadline) -> Result<IncomingRespo
     // answer the whole deadline, since the host's first-byte clock runs while the body is still
     // going out, and an upload that keeps moving is no timeout. The pauses after that are the
     // relay's own to time: wasmtime reports its between-bytes expiry as a bare stream error,
-    // indistinguishable from a reset.
-    let options = RequestOptions::with_timeouts(nanoseconds(job.timeout_ms), nanoseconds(job.deadline_ms));
+    // indistinguishable from a reset. The host's first-byte clock runs a quarter second past the
+    // deadline, a backstop: the relay's own deadline, which started first, names the limit.
+    let options = RequestOptions::with_timeouts(nanoseconds(job.timeout_ms), nanoseconds(job.deadline_ms) + 250_000_000);
 
     let outgoing_body = request.body().map_err(|()| contract_broken())?;
     let pending = match abi::send(request, options) {
@@ -131,37 +132,61 @@ fn send(job: &Job, body: &[u8], deadline: &mut Deadline) -> Result<IncomingRespo
         }
     };
     let ready = pending.subscribe();
-    let response = upload_and_wait(outgoing_body, body, &pending, &ready, deadline, job);
-    // Handed back to the host, children first, whatever the outcome, so that an instance serving
-    // many requests holds none of them.
-    ready.release();
+    match upload(outgoing_body, body, &ready, deadline, job) {
+        Ok(()) => Ok(Pending { pending, ready }),
+        Err(error) => {
+            Pending { pending, ready }.release();
+            Err(error)
+        }
+    }
+}
+
+/// A request sent, its answer still to come: the future and its pollable, handed back together.
+pub struct Pending {
+    pub pending: FutureIncomingResponse,
+    pub ready: Pollable,
+}
+
+impl Pending {
+    /// The answer's head, once it is there: `None` while it is not, else the response or why
+    /// there is none.
+    pub fn get(&self, job: &Job) -> Option<Result<IncomingResponse, RelayError>> {
+        match self.pending.get()? {
+            Ok(response) => Some(Ok(response)),
+            Err(Some(case)) => Some(Err(map_error_case(case, job))),
+            Err(None) => Some(Err(contract_broken())),
+        }
+    }
+
+    /// Hands both back to the host, children first, whatever the outcome, so that an instance
+    /// serving many requests holds none of them.
+    pub fn release(self) {
+        self.ready.release();
+        self.pending.release();
+    }
+}
+
+/// One request to the job's upstream, up to its answer's head.
+fn send(job: &Job, body: &[u8], deadline: &mut Deadline) -> Result<IncomingResponse, RelayError> {
+    let pending = start(job, body, deadline)?;
+    let response = loop {
+        if let Some(answered) = pending.get(job) {
+            break answered;
+        }
+        if let Err(failure) = deadline.wait(&[&pending.ready]) {
+            break Err(stream_failure(failure, job));
+        }
+    };
     pending.release();
     response
 }
 
-/// The upstream's error body when it is JSON and at most [`MAX_ERROR_BODY`] bytes.
-fn error_body(response: &IncomingResponse, job: &Job, deadline: &mut Deadline) -> Option<Shaped> {
-    let mut collector = BodyCollector::new(MAX_ERROR_BODY);
-    let body = response.consume().ok()?;
-    let stream = body.stream().ok()?;
-    drain(body, stream, deadline, &mut collector, &|failure| stream_failure(failure, job)).ok()?;
-    let bytes = collector.finish().ok()?;
-    (!bytes.is_empty()).then_some(Shaped::Raw(bytes))
-}
-
-/// Sends `body`, then waits for the answer. An upstream may answer before it has read the whole
-/// body (a 413, say) and stop reading: the write then stops and that answer is the one relayed.
-/// A failed write is not reported either: when the upstream did not answer, the response future
-/// carries the real reason. The body is finished only when all of it went out, so that a short
-/// body is never taken for a whole one.
-fn upload_and_wait(
-    outgoing_body: OutgoingBody,
-    body: &[u8],
-    pending: &FutureIncomingResponse,
-    ready: &Pollable,
-    deadline: &mut Deadline,
-    job: &Job,
-) -> Result<IncomingResponse, RelayError> {
+/// Sends `body`. An upstream may answer before it has read the whole body (a 413, say) and stop
+/// reading: the write then stops (`ready`, the answer's pollable, is watched), and that answer is
+/// the one relayed. A failed write is not reported either: when the upstream did not answer, the
+/// response future carries the real reason. The body is finished only when all of it went out,
+/// so that a short body is never taken for a whole one.
+fn upload(outgoing_body: OutgoingBody, body: &[u8], ready: &Pollable, deadline: &mut Deadline, job: &Job) -> Result<(), RelayError> {
     let sent = match outgoing_body.write() {
         Ok(stream) => write_all(stream, body, deadline, Some(ready)),
         Err(()) => Err(StreamFailure::Broken(StreamError::Closed)),
@@ -180,16 +205,17 @@ fn upload_and_wait(
     // buffers then (a few MB on loopback) count as sent: no host shows how far the upstream has
     // read them, as with any proxy's timeouts.
     deadline.progress();
-    loop {
-        match pending.get() {
-            Some(Ok(response)) => return Ok(response),
-            Some(Err(Some(case))) => return Err(map_error_case(case, job)),
-            Some(Err(None)) => return Err(contract_broken()),
-            None => {
-                deadline.wait(&[ready]).map_err(|failure| stream_failure(failure, job))?;
-            }
-        }
-    }
+    Ok(())
+}
+
+/// The upstream's error body when it is JSON and at most [`MAX_ERROR_BODY`] bytes.
+fn error_body(response: &IncomingResponse, job: &Job, deadline: &mut Deadline) -> Option<Shaped> {
+    let mut collector = BodyCollector::new(MAX_ERROR_BODY);
+    let body = response.consume().ok()?;
+    let stream = body.stream().ok()?;
+    drain(body, stream, deadline, &mut collector, &|failure| stream_failure(failure, job)).ok()?;
+    let bytes = collector.finish().ok()?;
+    (!bytes.is_empty()).then_some(Shaped::Raw(bytes))
 }
 
 fn read(response: &IncomingResponse, reader: &mut dyn Sink, job: &Job, deadline: &mut Deadline) -> Result<(), RelayError> {
@@ -198,7 +224,7 @@ fn read(response: &IncomingResponse, reader: &mut dyn Sink, job: &Job, deadline:
     drain(body, stream, deadline, reader, &|failure| stream_failure(failure, job))
 }
 
-fn timed_out(whole: bool, job: &Job) -> RelayError {
+pub(super) fn timed_out(whole: bool, job: &Job) -> RelayError {
     RelayError::UpstreamTimeout { timeout_ms: job.limit_ms(whole) }
 }
 
@@ -220,7 +246,7 @@ fn unreachable_because(detail: &'static str) -> RelayError {
     RelayError::UpstreamUnreachable { detail }
 }
 
-fn map_stream_error(error: StreamError, job: &Job) -> RelayError {
+pub(super) fn map_stream_error(error: StreamError, job: &Job) -> RelayError {
     if let StreamError::Failed(error) = error {
         if let Some(case) = error.http_case() {
             return map_error_case(case, job);

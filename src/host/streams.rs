@@ -44,7 +44,7 @@ impl Deadline {
         self.pause_ends = abi::now().saturating_add(self.pause_ns);
     }
 
-    /// Waits until one of `pollables` (at most 3) is ready, and says which (bit `i` for
+    /// Waits until one of `pollables` (at most 8) is ready, and says which (bit `i` for
     /// `pollables[i]`); fails once a limit has passed.
     pub fn wait(&self, pollables: &[&Pollable]) -> Result<u32, StreamFailure> {
         let until = self.pause_ends.min(self.end);
@@ -55,8 +55,8 @@ impl Deadline {
             return Err(StreamFailure::TimedOut { whole: until == self.end });
         }
         let timer = abi::subscribe_instant(until);
-        let mut all = [&timer; 4];
-        let count = pollables.len().min(3);
+        let mut all = [&timer; abi::MAX_POLLED];
+        let count = pollables.len().min(abi::MAX_POLLED - 1);
         if let (Some(head), Some(given)) = (all.get_mut(..count), pollables.get(..count)) {
             head.copy_from_slice(given);
         }

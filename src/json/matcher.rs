@@ -49,17 +49,12 @@ impl<'p> Scanner<'p> {
                 } else if self.probes & 1 << i != 0 {
                 } else if self.streams & 1 << i == 0 {
                     *capture = Some(Vec::new());
-                } else {
-                    // A comma between elements, never after the last: what is complete is a list.
-                    let elements = capture.get_or_insert_with(Vec::new);
-                    if !elements.is_empty() {
-                        self.out_of_memory |= elements.try_reserve(1).is_err();
-                        if !self.out_of_memory {
-                            elements.push(b',');
-                        }
-                    }
+                    *from = at;
+                } else if self.capturing & 1 << i == 0 {
+                    // An element (an object's member began with its key, in `begin_key`).
+                    self.out_of_memory |= !start_element(capture);
+                    *from = at;
                 }
-                *from = at;
             }
         }
         self.capturing |= ending & !self.probes;
@@ -121,12 +116,26 @@ impl<'p> Scanner<'p> {
         self.paths.get(path)?.segments.get(depth)
     }
 
-    pub(super) fn begin_key(&mut self) {
+    /// A key starts at `chunk[at]`. A stream over an object takes each member whole, `"key":value`:
+    /// its elements are joined into the object again at the end, for jq reads a repeated key as
+    /// one member (at the first one's place, with the last one's value).
+    pub(super) fn begin_key(&mut self, at: usize) {
         let depth = self.containers.len;
-        self.key_candidates = match (self.levels.get(depth - 1), self.levels.get(depth)) {
-            (Some(parent), Some(level)) => parent.live & level.reaching,
-            _ => 0,
+        let (reaching, members) = match (self.levels.get(depth - 1), self.levels.get(depth)) {
+            (Some(parent), Some(level)) => (parent.live & level.reaching, parent.live & level.ending & self.streams),
+            _ => (0, 0),
         };
+        self.key_candidates = reaching;
+        let mut bits = members;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if let (Some(capture), Some(from)) = (self.captures.get_mut(i), self.capture_from.get_mut(i)) {
+                self.out_of_memory |= !start_element(capture);
+                *from = at;
+                self.capturing |= 1 << i;
+            }
+        }
         self.key_matched = 0;
         self.high_surrogate = None;
     }
@@ -198,4 +207,18 @@ impl<'p> Scanner<'p> {
         }
         self.in_key = false;
     }
+}
+
+/// Starts an element of a stream: a comma after the elements held (never a trailing one, so
+/// that what is complete is a list); false when the memory cannot take it.
+fn start_element(capture: &mut Option<Vec<u8>>) -> bool {
+    let elements = capture.get_or_insert_with(Vec::new);
+    if elements.is_empty() {
+        return true;
+    }
+    let room = elements.try_reserve(1).is_ok();
+    if room {
+        elements.push(b',');
+    }
+    room
 }

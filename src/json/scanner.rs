@@ -289,7 +289,7 @@ impl<'p> Scanner<'p> {
             QUOTE => {
                 self.in_key = matches!(state, OB | KE);
                 if self.in_key {
-                    self.begin_key();
+                    self.begin_key(at);
                 }
                 next = ST;
             }

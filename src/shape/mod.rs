@@ -8,6 +8,9 @@
 //! on a sparse copy of the document holding exactly what the program reads.
 
 use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::error::RelayError;
 
 mod eval;
 mod parse;
@@ -19,7 +22,7 @@ pub use plan::{Plan, Scratch, Shaper};
 
 /// Compiles `program` for an artifact that binds `variables`; `one` when the answer must be one
 /// value (an HTTP answer). The problem names the construct and its column, or the variable.
-pub fn compile(program: &str, variables: &[&str], one: bool) -> Result<Plan, String> {
+pub fn compile(program: &str, variables: &[&str], one: bool) -> Result<Expr, String> {
     let expr = parse(program).map_err(|error| error.message())?;
     if let Some(name) = unknown_variable(&expr, variables) {
         let mut problem = String::from("$");
@@ -30,7 +33,15 @@ pub fn compile(program: &str, variables: &[&str], one: bool) -> Result<Plan, Str
     if one && !yields_one(&expr) {
         return Err(String::from("may yield several values or none: wrap it in [ ]"));
     }
-    Ok(Plan::new(&expr))
+    Ok(expr)
+}
+
+/// The upstream's body built by `RELAY_REQUEST_SHAPE` from the client's (`null` when it sent
+/// none), a program that yields one value (checked when it was compiled).
+pub fn shape_request(expr: &Expr, body: &[u8], variables: &Variables) -> Result<Vec<u8>, RelayError> {
+    let input = if body.is_empty() { &b"null"[..] } else { body };
+    let outputs = eval(expr, Value::Found(input), variables).map_err(|error| RelayError::RequestShape { problem: error.message() })?;
+    Ok(outputs.first().map_or_else(Vec::new, |value| value.text().to_vec()))
 }
 
 /// The first variable `expr` reads that is not among `known` (jq refuses such a program).

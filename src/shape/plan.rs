@@ -266,10 +266,30 @@ impl<'p> Shaper<'p> {
     }
 
     /// Runs each stream's completed elements through its program.
-    fn run_streams(&mut self) -> Result<(), RelayError> {
+    /// Runs each stream's completed elements through its program. An object's members are kept
+    /// until its end instead (`finish`): a repeated key makes an earlier member's value another's.
+    fn run_streams(&mut self, at_end: bool) -> Result<(), RelayError> {
         for (stream, outputs) in self.plan.streams.iter().zip(self.outputs.iter_mut()) {
-            if self.projection.scanner().restarted(stream.path) {
+            let scanner = self.projection.scanner();
+            if scanner.restarted(stream.path) {
                 outputs.truncate(1);
+            }
+            let steps = self.plan.paths[stream.path].segments.len() - 1;
+            if scanner.met(stream.path).get(steps) == Some(&b'{') {
+                if at_end {
+                    let apply = Expr::Pipe(Box::new(Expr::Each(Box::new(Expr::Identity), false)), Box::new(stream.apply.clone()));
+                    let variables = self.variables;
+                    scanner.take_elements(stream.path, |members| {
+                        let mut object = Vec::from(&b"{"[..]);
+                        object.extend_from_slice(members);
+                        object.push(b'}');
+                        for value in eval(&apply, Value::Found(&object), variables).map_err(shape_error)? {
+                            append(outputs, value.text())?;
+                        }
+                        Ok(())
+                    })?;
+                }
+                continue;
             }
             let (variables, scratch) = (self.variables, self.scratch);
             self.projection.scanner().take_elements(stream.path, |list| {
@@ -304,7 +324,7 @@ impl<'p> Shaper<'p> {
     /// Ends the document and runs the program: its outputs, in jq's order.
     pub fn finish(mut self) -> Result<Vec<Vec<u8>>, RelayError> {
         self.projection.scanner().end().map_err(RelayError::UpstreamInvalidJson)?;
-        self.run_streams()?;
+        self.run_streams(true)?;
         let plan = self.plan;
         let scanner = &*self.projection.scanner();
         let captured = plan.paths.len() - plan.streams.len();
@@ -355,7 +375,7 @@ impl<'p> Shaper<'p> {
 impl Sink for Shaper<'_> {
     fn push(&mut self, chunk: &[u8]) -> Result<(), RelayError> {
         self.projection.push(chunk)?;
-        self.run_streams()
+        self.run_streams(false)
     }
 }
 
@@ -525,6 +545,10 @@ mod tests {
         same_as_whole("[.a[]]", r#"{"a":[1,2],"a":5}"#);
         same_as_whole("[.a[] | .x]", r#"{"a":{"p":{"x":1}},"a":{"q":{"x":2}}}"#);
         same_as_whole(".a.b", r#"{"a":{"b":1},"a":7}"#);
+        // Within a streamed object, a repeated key is one member: the first's place, the last's value.
+        same_as_whole("[.[] | type]", r#"{"o":{"b":1},"o":[]}"#);
+        same_as_whole("[.x[] | .k?]", r#"{"x":{"a":{"k":1},"b":{"k":2},"a":{"k":3}}}"#);
+        same_as_whole("{n: [.x[]], m: [.y[] | length]}", r#"{"x":{"a":1,"a":2},"y":[[1],"ab",{"c":1,"c":2}]}"#);
     }
 
     #[test]

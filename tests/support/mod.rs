@@ -29,6 +29,8 @@ pub struct Received {
     pub target: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// When the request's head had arrived.
+    pub at: Instant,
 }
 
 impl Received {
@@ -168,8 +170,9 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Rec
     let method = parts.next().unwrap_or_default().to_string();
     let target = parts.next().unwrap_or_default().to_string();
     let headers = read_headers(reader)?;
+    let at = Instant::now();
     let body = read_body(reader, &headers, false)?;
-    Ok(Some(Received { method, target, headers, body }))
+    Ok(Some(Received { method, target, headers, body, at }))
 }
 
 fn read_headers(reader: &mut impl BufRead) -> std::io::Result<Vec<(String, String)>> {

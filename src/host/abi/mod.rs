@@ -189,23 +189,26 @@ impl ReturnArea {
     }
 }
 
-/// Waits until at least one of `pollables` (at most 4) is ready; bit `i` of the result says
-/// `pollables[i]` is.
+/// Waits until at least one of `pollables` (at most [`MAX_POLLED`]) is ready; bit `i` of the
+/// result says `pollables[i]` is.
 pub fn poll(pollables: &[&Pollable]) -> u32 {
-    let mut handles = [0; 4];
+    let mut handles = [0; MAX_POLLED];
     for (handle, pollable) in handles.iter_mut().zip(pollables) {
         *handle = pollable.0;
     }
     let mut ret = ReturnArea::new();
     // SAFETY: `handles` holds `len` borrowed pollables the caller owns; `ret` is as large as
     // poll's `list<u32>` result.
-    unsafe { poll_import(handles.as_ptr(), pollables.len().min(4), ret.ptr()) };
+    unsafe { poll_import(handles.as_ptr(), pollables.len().min(MAX_POLLED), ret.ptr()) };
     let ready = ret.take_list::<u32>(0);
     let mask = ready.iter().fold(0, |mask, &index| mask | 1u32.wrapping_shl(index));
     // The list of ready indexes goes back to the allocator, so that waiting does not pile up.
     super::runtime::release(ready);
     mask
 }
+
+/// The most pollables one `poll` takes: a timer and a pollable for each of 8 upstreams.
+pub const MAX_POLLED: usize = 9;
 
 impl Pollable {
     /// `[resource-drop]pollable`.

@@ -1,0 +1,174 @@
+//! Several upstreams at once (`RELAY_UPSTREAMS`): every request goes out before any answer is
+//! awaited, then one `poll` waits on all of them (each answer's head, then each body's stream),
+//! and each body is read into its own reader as it arrives, interleaved, under one deadline.
+//! Redirects are not followed here: a 3xx is that upstream's `upstream_status`.
+
+use alloc::vec::Vec;
+
+use super::abi::{IncomingBody, IncomingResponse, InputStream, Pollable, StreamError};
+use super::outbound::{map_stream_error, start, timed_out, Pending};
+use super::streams::{Deadline, StreamFailure};
+use crate::config::Job;
+use crate::error::RelayError;
+use crate::gateway::{disposition, Disposition};
+use crate::relay::Sink;
+
+/// Where one upstream's exchange stands. Each state owns its handles; a finished one has handed
+/// them back (children before parents).
+enum Leg {
+    Waiting(Pending),
+    Reading {
+        ready: Pollable,
+        stream: InputStream,
+        body: IncomingBody,
+        response: IncomingResponse,
+    },
+    /// Read to its end (`true`: a 204, no document), or failed.
+    Done(Result<bool, RelayError>),
+}
+
+impl Leg {
+    fn pollable(&self) -> Option<&Pollable> {
+        match self {
+            Leg::Waiting(pending) => Some(&pending.ready),
+            Leg::Reading { ready, .. } => Some(ready),
+            Leg::Done(_) => None,
+        }
+    }
+
+    /// Ends the leg with `outcome`, its handles handed back.
+    fn finish(&mut self, outcome: Result<bool, RelayError>) {
+        match core::mem::replace(self, Leg::Done(outcome)) {
+            Leg::Waiting(pending) => pending.release(),
+            Leg::Reading { ready, stream, body, response } => {
+                ready.release();
+                stream.release();
+                body.release();
+                response.release();
+            }
+            Leg::Done(_) => {}
+        }
+    }
+
+    /// Takes what is there without waiting: the answer's head, or the body's next chunk.
+    fn advance(&mut self, job: &Job, reader: &mut dyn Sink, deadline: &mut Deadline) {
+        let outcome = match self {
+            Leg::Waiting(pending) => match pending.get(job) {
+                None => return,
+                Some(Err(error)) => Err(error),
+                Some(Ok(response)) => return self.answered(response, deadline),
+            },
+            Leg::Reading { stream, .. } => match reader.room().map(|room| (room, super::runtime::fits(room))) {
+                Ok((room, true)) => match stream.read(room) {
+                    Ok(chunk) if chunk.is_empty() => return,
+                    Ok(chunk) => {
+                        deadline.progress();
+                        let pushed = reader.push(&chunk);
+                        super::runtime::release(chunk);
+                        match pushed {
+                            Ok(()) => return,
+                            Err(error) => Err(error),
+                        }
+                    }
+                    Err(StreamError::Closed) => Ok(false),
+                    Err(error) => Err(map_stream_error(error, job)),
+                },
+                Ok((_, false)) => Err(RelayError::AnswerOverMemory),
+                Err(error) => Err(error),
+            },
+            Leg::Done(_) => return,
+        };
+        self.finish(outcome);
+    }
+
+    /// The answer's head came: a 2xx's body is read next; anything else ends the leg.
+    fn answered(&mut self, response: IncomingResponse, deadline: &mut Deadline) {
+        deadline.progress();
+        let status = response.status();
+        let entries = response.headers().take_entries();
+        let encoded = entries
+            .iter()
+            .find(|entry| entry.name() == "content-encoding")
+            .is_some_and(|entry| !entry.value().trim_ascii().eq_ignore_ascii_case(b"identity"));
+        let outcome = match disposition(status) {
+            Disposition::Shape if encoded => Err(RelayError::UpstreamEncoded),
+            Disposition::Shape => {
+                let opened = response.consume().and_then(|body| match body.stream() {
+                    Ok(stream) => Ok((body, stream)),
+                    Err(()) => {
+                        body.release();
+                        Err(())
+                    }
+                });
+                match opened {
+                    Ok((body, stream)) => {
+                        let ready = stream.subscribe();
+                        *self = Leg::Reading { ready, stream, body, response };
+                        return;
+                    }
+                    Err(()) => Err(RelayError::UpstreamUnreachable { detail: "the host broke the wasi:http contract" }),
+                }
+            }
+            Disposition::Empty if status == 204 => Ok(true),
+            _ => Err(RelayError::UpstreamStatus { status }),
+        };
+        response.release();
+        *self = Leg::Done(outcome);
+    }
+}
+
+/// Sends `body` to every job's upstream, then reads every answer into its reader as it comes.
+/// Each outcome: the document was read (`true` for a 204's none), or why not. With `fail_fast`,
+/// the first failure cancels the rest (their handles handed back) and is the one named second.
+pub fn fetch_all(
+    jobs: &[&Job],
+    readers: &mut [&mut dyn Sink],
+    body: &[u8],
+    deadline: &mut Deadline,
+    fail_fast: bool,
+) -> (Vec<Result<bool, RelayError>>, Option<usize>) {
+    let mut legs: Vec<Leg> = jobs
+        .iter()
+        .map(|job| match start(job, body, deadline) {
+            Ok(pending) => Leg::Waiting(pending),
+            Err(error) => Leg::Done(Err(error)),
+        })
+        .collect();
+    let mut first_failure = None;
+    loop {
+        for (i, ((leg, job), reader)) in legs.iter_mut().zip(jobs).zip(readers.iter_mut()).enumerate() {
+            leg.advance(job, *reader, deadline);
+            if first_failure.is_none() && matches!(leg, Leg::Done(Err(_))) {
+                first_failure = Some(i);
+            }
+        }
+        if fail_fast && first_failure.is_some() {
+            for leg in legs.iter_mut().filter(|leg| leg.pollable().is_some()) {
+                leg.finish(Err(RelayError::UpstreamUnreachable { detail: "cancelled: another upstream failed" }));
+            }
+            break;
+        }
+        let pollables: Vec<&Pollable> = legs.iter().filter_map(Leg::pollable).collect();
+        if pollables.is_empty() {
+            break;
+        }
+        if let Err(StreamFailure::TimedOut { whole }) = deadline.wait(&pollables) {
+            // Every leg still open ran out of time.
+            for (i, (leg, job)) in legs.iter_mut().zip(jobs).enumerate() {
+                if leg.pollable().is_some() {
+                    leg.finish(Err(timed_out(whole, job)));
+                    first_failure = first_failure.or(Some(i));
+                }
+            }
+            break;
+        }
+    }
+    let outcomes = legs
+        .into_iter()
+        .map(|leg| match leg {
+            Leg::Done(outcome) => outcome,
+            _ => Ok(false),
+        })
+        .collect();
+    (outcomes, first_failure)
+}

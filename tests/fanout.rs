@@ -1,0 +1,120 @@
+//! Issue 13: several upstreams in one answer, fetched concurrently (`RELAY_UPSTREAMS`), merged by
+//! the shape, under each failure policy. dist/edge_relay.wasm under `wasmtime serve`, against
+//! loopback upstreams that record what they received and when.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{json, request, Reply, Serve, Upstream};
+
+const COMPONENT: &str = "edge_relay.wasm";
+
+const SHAPE: &str = r#"{name: $profile.name, orders: [$orders.items[] | {id, total}], unread: ($notes.items | length), city: $query.city}"#;
+
+fn fan_out(profile: &Upstream, orders: &Upstream, notes: &Upstream, extra: &[(&'static str, &str)]) -> Serve {
+    let mut env = vec![
+        ("RELAY_ROUTE", String::from("/screen/{user}")),
+        ("RELAY_UPSTREAMS", String::from("profile,orders,notes")),
+        ("RELAY_PROFILE_URL", profile.url("/users/{user}")),
+        ("RELAY_ORDERS_URL", orders.url("/orders?user={user}")),
+        ("RELAY_NOTES_URL", notes.url("/notes/{user}")),
+        ("RELAY_SHAPE", String::from(SHAPE)),
+        ("RELAY_FORWARD_HEADERS", String::from("authorization")),
+    ];
+    // A setting given in `extra` replaces the one above (wasmtime keeps the first of a name).
+    env.retain(|(name, _)| !extra.iter().any(|(other, _)| other == name));
+    env.extend(extra.iter().map(|(name, value)| (*name, value.to_string())));
+    Serve::start(COMPONENT, &env)
+}
+
+fn slow(pause_ms: u64, body: &'static str) -> Upstream {
+    Upstream::start(move |_| Reply::Slow(Duration::from_millis(pause_ms), 200, body.as_bytes().to_vec()))
+}
+
+const PROFILE: &str = r#"{"id":"7","name":"Zo\u00eb","email":"z@example.com"}"#;
+const ORDERS: &str = r#"{"items":[{"id":1,"total":10.50,"lines":[1,2]},{"id":12345678901234567890,"total":1.0e+2}]}"#;
+const NOTES: &str = r#"{"items":[{"t":"a"},{"t":"b"},{"t":"c"}]}"#;
+
+#[test]
+fn three_upstreams_are_fetched_at_once_and_merged() {
+    let (profile, orders, notes) = (slow(400, PROFILE), slow(400, ORDERS), slow(400, NOTES));
+    let relay = fan_out(&profile, &orders, &notes, &[]);
+    let answer = request(relay.port, "GET", "/screen/7?city=Oslo", &[("authorization", "Bearer t")], b"");
+    answer.assert(
+        200,
+        r#"{"name":"Zo\u00eb","orders":[{"id":1,"total":10.50},{"id":12345678901234567890,"total":1.0e+2}],"unread":3,"city":"Oslo"}"#,
+    );
+    let sent: Vec<_> = [&profile, &orders, &notes].iter().map(|u| u.received().remove(0)).collect();
+    let targets: Vec<&str> = sent.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(targets, ["/users/7", "/orders?user=7", "/notes/7"]);
+    assert!(sent.iter().all(|r| r.method == "GET" && r.header("authorization") == Some("Bearer t")));
+    // Each upstream answers 400 ms after it is asked: asked one after another, the requests would
+    // arrive 400 ms apart; all went out before any answer.
+    let first = sent.iter().map(|r| r.at).min().unwrap();
+    let last = sent.iter().map(|r| r.at).max().unwrap();
+    assert!(last - first < Duration::from_millis(300), "the requests did not overlap: {:?} apart", last - first);
+}
+
+#[test]
+fn a_failing_upstream_fails_the_request_or_is_null_as_configured() {
+    let (profile, notes) = (slow(0, PROFILE), slow(0, NOTES));
+    let orders = Upstream::start(|_| json(404, r#"{"error":"no such user"}"#));
+    let relay = fan_out(&profile, &orders, &notes, &[]);
+    request(relay.port, "GET", "/screen/7", &[], b"").assert(
+        404,
+        r#"{"error":{"code":"upstream_status","message":"upstream orders: the upstream answered with status 404","status":404,"upstream":"orders"}}"#,
+    );
+    let relay = fan_out(&profile, &orders, &notes, &[("RELAY_PARTIAL", "null")]);
+    let answer = request(relay.port, "GET", "/screen/7", &[], b"");
+    // `$orders` is null: `[null[] | ...]` fails as in jq, so this shape guards it with `?`.
+    assert_eq!(answer.status, 502, "{answer:?}");
+    let guarded = SHAPE.replace("$orders.items[]", "$orders.items[]?");
+    let relay = fan_out(&profile, &orders, &notes, &[("RELAY_PARTIAL", "null"), ("RELAY_SHAPE", &guarded)]);
+    let answer = request(relay.port, "GET", "/screen/7", &[], b"");
+    answer.assert(200, r#"{"name":"Zo\u00eb","orders":[],"unread":3,"city":null}"#);
+    assert_eq!(answer.header("x-relay-failed"), Some("orders"));
+}
+
+#[test]
+fn a_slow_upstream_runs_into_the_deadline_and_is_named() {
+    let (profile, notes) = (slow(0, PROFILE), slow(0, NOTES));
+    let orders = slow(5_000, ORDERS);
+    let relay = fan_out(&profile, &orders, &notes, &[("RELAY_DEADLINE_MS", "1000")]);
+    let started = std::time::Instant::now();
+    let answer = request(relay.port, "GET", "/screen/7", &[], b"");
+    assert!(started.elapsed() < Duration::from_secs(4));
+    answer.assert(
+        504,
+        r#"{"error":{"code":"upstream_timeout","message":"upstream orders: the upstream did not answer within 1000 ms","upstream":"orders"}}"#,
+    );
+}
+
+#[test]
+fn bodies_interleaved_in_small_chunks_keep_their_scanners_apart() {
+    // Three documents, a byte every 2 ms each, with the same keys at different depths.
+    let trickle = |body: &'static str| Upstream::start(move |_| Reply::Trickle(Duration::from_millis(2), body.as_bytes().to_vec()));
+    let profile = trickle(r#"{"name":"p","items":[{"id":"x","total":0}]}"#);
+    let orders = trickle(r#"{"items":[{"id":1,"total":2},{"name":"q","id":3,"total":4}],"name":"o"}"#);
+    let notes = trickle(r#"{"items":{"a":1,"b":[2]},"name":{"n":"x"}}"#);
+    let relay = fan_out(&profile, &orders, &notes, &[]);
+    request(relay.port, "GET", "/screen/7", &[], b"")
+        .assert(200, r#"{"name":"p","orders":[{"id":1,"total":2},{"id":3,"total":4}],"unread":2,"city":null}"#);
+}
+
+#[test]
+fn several_upstreams_need_a_shape_and_names_that_are_variables() {
+    let (profile, orders, notes) = (slow(0, PROFILE), slow(0, ORDERS), slow(0, NOTES));
+    for (extra, problem) in [
+        (vec![("RELAY_UPSTREAMS", "profile,Orders")], "RELAY_UPSTREAMS: must be distinct lower-case names"),
+        (vec![("RELAY_UPSTREAMS", "profile,query")], "RELAY_UPSTREAMS: must be distinct lower-case names"),
+        (vec![("RELAY_SHAPE", "{a: $other}")], "RELAY_SHAPE: $other is not defined"),
+        (vec![("RELAY_PARTIAL", "maybe")], "RELAY_PARTIAL: must be fail or null"),
+    ] {
+        let relay = fan_out(&profile, &orders, &notes, &extra);
+        request(relay.port, "GET", "/screen/7", &[], b"")
+            .assert(500, r#"{"error":{"code":"config","message":"the relay is misconfigured"}}"#);
+        assert!(relay.log().contains(problem), "{problem}: {}", relay.log());
+    }
+    assert!(profile.received().is_empty() && orders.received().is_empty());
+}
