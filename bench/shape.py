@@ -78,11 +78,12 @@ def main():
             wall, rss, out = measure(command(program))
             rows.append((label, wall, rss, [json.loads(line) for line in out.decode().splitlines() if line.strip()]))
         ours = rows[0]
+        cell = program.replace("|", "\\|")
         for label, wall, rss, answer in rows:
             # jq 1.6 rounds numbers to doubles: the answers compare as Python reads them.
             if answer != ours[3]:
                 sys.exit(f"{label} answers {program} differently")
-            print(f"| `{program}` | {label} | {wall:.2f} | {rss:.0f} | {wall / ours[1]:.1f}x | {rss / ours[2]:.1f}x |")
+            print(f"| `{cell}` | {label} | {wall:.2f} | {rss:.0f} | {wall / ours[1]:.1f}x | {rss / ours[2]:.1f}x |")
 
 
 def version(tool):

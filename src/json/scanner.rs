@@ -149,9 +149,25 @@ impl<'p> Scanner<'p> {
                 return Err(JsonError { kind, offset: self.offset + at as u64 });
             }
             at += 1;
-            if self.state == ST && !self.in_key && self.utf8_remaining == 0 {
-                // Inside a string value, printable ASCII needs nothing but passing over (a value
-                // being captured is copied as a range): long strings cost one compare a byte.
+            if matches!(self.state, IN | FS | E3) {
+                // Digits go on a number in the same state.
+                while chunk.get(at).is_some_and(u8::is_ascii_digit) {
+                    at += 1;
+                }
+            } else if matches!(self.state, OK | CO | VA | KE) {
+                // So does whitespace between tokens (a space after each `,` and `:` of many
+                // writers).
+                while chunk.get(at) == Some(&b' ') {
+                    at += 1;
+                }
+            }
+            if self.state == ST && (!self.in_key || self.key_candidates == 0) && self.utf8_remaining == 0 {
+                // Inside a string value, or a key no path can match, printable ASCII needs nothing
+                // but passing over (a value being captured is copied as a range): eight bytes a
+                // step while none ends the run, then one at a time.
+                while chunk.get(at..at + 8).and_then(|word| word.try_into().ok()).is_some_and(|word| all_plain(u64::from_le_bytes(word))) {
+                    at += 8;
+                }
                 while chunk.get(at).is_some_and(|&b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\') {
                     at += 1;
                 }
@@ -362,6 +378,18 @@ impl<'p> Scanner<'p> {
     }
 }
 
+/// Whether none of the eight bytes of `word` ends a run of plain string text: no quote, no
+/// backslash, no control character, no DEL, nothing past ASCII (SWAR: each test sets a byte's high
+/// bit where it holds; the zero-byte test is exact as a yes or no).
+fn all_plain(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    let stops = has_zero(word ^ (ONES * u64::from(b'"'))) | has_zero(word ^ (ONES * u64::from(b'\\'))) | has_zero(word ^ (ONES * 0x7f));
+    (stops | below_space | (word & HIGH)) == 0
+}
+
 /// Checks that `document` is one JSON value.
 pub fn validate(document: &[u8]) -> Result<(), JsonError> {
     let mut scanner = Scanner::new(&[]);
@@ -494,6 +522,21 @@ mod tests {
         assert_eq!(error("[}").kind, JsonErrorKind::UnexpectedByte);
         assert_eq!(validate(b"[\"\xed\xa0\x80\"]").unwrap_err().kind, JsonErrorKind::InvalidUtf8);
         assert_eq!(validate(b"[\"\xc0\xaf\"]").unwrap_err().kind, JsonErrorKind::InvalidUtf8);
+    }
+
+    #[test]
+    fn eight_plain_bytes_are_told_apart_from_any_that_ends_a_run() {
+        let plain = |bytes: [u8; 8]| bytes.iter().all(|&b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\');
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut bytes = *b"abcdefgh";
+                bytes[at] = b;
+                assert_eq!(all_plain(u64::from_le_bytes(bytes)), plain(bytes), "{b:#x} at {at}");
+                let mut spaces = [b' '; 8];
+                spaces[at] = b;
+                assert_eq!(all_plain(u64::from_le_bytes(spaces)), plain(spaces), "{b:#x} at {at} among spaces");
+            }
+        }
     }
 
     #[test]
