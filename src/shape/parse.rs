@@ -11,6 +11,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::json::{decode_string, validate};
+use crate::text;
 
 /// A program of the subset.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -155,7 +156,7 @@ impl Parser<'_> {
         if rest.first().is_some_and(|&b| is_name_start(b)) {
             // A keyword of jq's out of place for the subset (`as`, `then`), or a name: by name.
             let end = rest.iter().position(|&b| !is_name_byte(b)).unwrap_or(rest.len());
-            let word = core::str::from_utf8(rest.get(..end).unwrap_or(&[])).unwrap_or("");
+            let word = text::utf8(rest.get(..end).unwrap_or(&[])).unwrap_or("");
             return self.error_at(self.at, Problem::Unsupported(String::from(word)));
         }
         match rest.first() {
@@ -372,13 +373,13 @@ impl Parser<'_> {
         while self.peek().is_some_and(is_name_byte) {
             self.at += 1;
         }
-        core::str::from_utf8(self.text.get(start..self.at).unwrap_or(&[])).unwrap_or("")
+        text::utf8(self.text.get(start..self.at).unwrap_or(&[])).unwrap_or("")
     }
 
     /// A string literal, decoded: `"a\u00e9"` is `aé`. Interpolation (`\(...)`) is left out.
     fn string(&mut self) -> Result<String, ShapeError> {
         let literal = self.string_literal()?;
-        Ok(String::from_utf8(decode_string(literal.as_bytes())).unwrap_or_default())
+        Ok(text::utf8(&decode_string(literal.as_bytes())).map(String::from).unwrap_or_default())
     }
 
     /// A string literal as written, checked to be JSON's.
@@ -403,7 +404,7 @@ impl Parser<'_> {
         if validate(literal).is_err() {
             return Err(self.error_at(start, Problem::Syntax("a string is not valid JSON text")));
         }
-        Ok(String::from(core::str::from_utf8(literal).unwrap_or("")))
+        Ok(String::from(text::utf8(literal).unwrap_or("")))
     }
 
     fn term(&mut self) -> Result<Expr, ShapeError> {
@@ -472,7 +473,7 @@ impl Parser<'_> {
         if validate(literal).is_err() {
             return Err(self.error_at(start, Problem::Syntax("a number is not written as JSON writes it")));
         }
-        Ok(Expr::Literal(String::from(core::str::from_utf8(literal).unwrap_or("0"))))
+        Ok(Expr::Literal(String::from(text::utf8(literal).unwrap_or("0"))))
     }
 
     /// A keyword, a literal word or a function of the subset.
