@@ -5,7 +5,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::config::{
-    check_header, parse_method, positive_number, Job, Upstream, DEFAULT_DEADLINE_MS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS,
+    check_header, is_leg_name, parse_method, positive_number, Job, Upstream, DEFAULT_DEADLINE_MS, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT_MS, MAX_LEGS,
 };
 use crate::error::RelayError;
 use crate::field::{check_count, Field};
@@ -20,6 +21,7 @@ usage: wasmtime run -S http [--dir DIR] edge_relay_cli.wasm [OPTIONS] URL
        wasmtime run -S http [--dir DIR] edge_relay_cli.wasm --shape PROGRAM [--input FILE]
   --shape PROGRAM         a jq program of edge-relay's subset; one output per line
   --input FILE|-          without a URL: the document (FILE needs --dir); default stdin
+  --upstream NAME=URL     repeatable, instead of a URL: fetched at once, $NAME in --shape
   --data JSON|@FILE|@-    body (@FILE needs --dir; @- is stdin)
   --field NAME=PATH       repeatable; /json/pointer or dotted.path; none: whole answer
   --header 'NAME: VALUE'  repeatable
@@ -55,6 +57,8 @@ pub struct Invocation {
     pub raw: bool,
     /// Without a URL: where the document is read from (`Data::Stdin` or `Data::File`).
     pub input: Option<Data>,
+    /// `--upstream name=URL`: several upstreams fetched at once, each `$name` in the shape.
+    pub upstreams: Vec<(String, Upstream)>,
 }
 
 // One command per run: boxing the large variant would buy nothing.
@@ -83,6 +87,7 @@ pub fn parse_args(args: &[String]) -> Result<Command, RelayError> {
     let mut url = None;
     let mut shape = None;
     let mut input = None;
+    let mut upstreams: Vec<(String, Upstream)> = Vec::new();
     let mut only_operands = false;
 
     let mut rest = args.iter();
@@ -114,6 +119,16 @@ pub fn parse_args(args: &[String]) -> Result<Command, RelayError> {
                 };
             }
             "--shape" => shape = Some(value("--shape")?),
+            "--upstream" => {
+                let (name, url) = text::split_once(value("--upstream")?, b'=').ok_or_else(|| usage("--upstream", "must be NAME=URL"))?;
+                if !is_leg_name(name) || upstreams.iter().any(|(known, _)| known == name) || upstreams.len() == MAX_LEGS {
+                    return Err(usage(
+                        "--upstream",
+                        "names must be distinct lower-case names (a-z, 0-9, _), at most 8, none of query and params",
+                    ));
+                }
+                upstreams.push((String::from(name), Upstream::parse(url).map_err(|p| usage("--upstream", p))?));
+            }
             "--input" => {
                 input = Some(match value("--input")? {
                     "-" => Data::Stdin,
@@ -142,6 +157,10 @@ pub fn parse_args(args: &[String]) -> Result<Command, RelayError> {
 
     // Without a URL, a shape reads its document from --input or stdin.
     let upstream = match url {
+        _ if !upstreams.is_empty() && (url.is_some() || input.is_some() || shape.is_none()) => {
+            return Err(usage("--upstream", "takes no URL and no --input, and needs --shape to merge the documents"))
+        }
+        None if !upstreams.is_empty() => Upstream::default(),
         Some(_) if input.is_some() => return Err(usage("--input", "reads the document instead of a URL: give one of them")),
         Some(url) => Upstream::parse(url).map_err(|p| usage("URL", p))?,
         None if shape.is_none() && input.is_none() => return Err(usage("URL", "is missing (see --help)")),
@@ -156,14 +175,15 @@ pub fn parse_args(args: &[String]) -> Result<Command, RelayError> {
     let shape = match shape {
         Some(_) if !fields.is_empty() => return Err(usage("--shape", "and --field are both given: keep one")),
         Some(program) => {
-            let expr = crate::shape::compile(program, &[], false).map_err(|p| RelayError::Config { setting: "--shape", problem: p })?;
+            let names: Vec<&str> = upstreams.iter().map(|(name, _)| name.as_str()).collect();
+            let expr = crate::shape::compile(program, &names, false).map_err(|p| RelayError::Config { setting: "--shape", problem: p })?;
             Some(crate::shape::Plan::new(&expr))
         }
         None => None,
     };
     let method = method.unwrap_or_else(|| String::from(if matches!(data, Data::None) { "GET" } else { "POST" }));
     let job = Job { upstream, method, headers, fields, shape, timeout_ms, deadline_ms, max_response_bytes };
-    Ok(Command::Run(Invocation { job, data, raw, input }))
+    Ok(Command::Run(Invocation { job, data, raw, input, upstreams }))
 }
 
 fn positive(option: &'static str, text: &str) -> Result<u64, RelayError> {
@@ -333,6 +353,24 @@ mod tests {
         assert!(usage_error(&["--header", "x: a\r\nb", "http://a"]).contains("control character"));
         assert_eq!(usage_error(&["--timeout-ms", "0", "http://a"]), "--timeout-ms: must be a whole number greater than zero");
         assert_eq!(usage_error(&["ftp://a"]), "URL: must start with http:// or https://");
+    }
+
+    #[test]
+    fn several_upstreams_are_names_for_the_shape() {
+        let inv = run(&["--upstream", "a=http://h/x", "--upstream=b_2=https://k/y", "--shape", "{a: $a.x, b: $b_2}"]);
+        assert_eq!(inv.upstreams.iter().map(|(n, u)| (n.as_str(), u.authority.as_str())).collect::<Vec<_>>(), [("a", "h"), ("b_2", "k")]);
+        assert_eq!(inv.input, None);
+        let problem = "--upstream: names must be distinct lower-case names (a-z, 0-9, _), at most 8, none of query and params";
+        for bad in [
+            &["--upstream", "A=http://h/", "--shape", "."][..],
+            &["--upstream", "a=http://h/", "--upstream", "a=http://k/", "--shape", "."],
+        ] {
+            assert_eq!(usage_error(bad), problem);
+        }
+        let alone = "--upstream: takes no URL and no --input, and needs --shape to merge the documents";
+        assert_eq!(usage_error(&["--upstream", "a=http://h/"]), alone);
+        assert_eq!(usage_error(&["--upstream", "a=http://h/", "--shape", ".", "http://k/"]), alone);
+        assert_eq!(usage_error(&["--upstream", "a=http://h/", "--shape", "$b"]), "--shape: $b is not defined");
     }
 
     #[test]

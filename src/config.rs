@@ -142,6 +142,14 @@ pub struct Leg {
     pub job: Job,
 }
 
+/// Whether `name` can name one of several upstreams: a shape's variable (lower case, digits
+/// after the first letter, `_`), none of the relay's own (`query`, `params`).
+pub fn is_leg_name(name: &str) -> bool {
+    let variable =
+        !name.is_empty() && name.bytes().enumerate().all(|(i, b)| b == b'_' || b.is_ascii_lowercase() || (i > 0 && b.is_ascii_digit()));
+    variable && !VARIABLES.contains(&name)
+}
+
 /// The most upstreams one request fetches: each is a pollable in one `poll`.
 pub const MAX_LEGS: usize = 8;
 
@@ -230,8 +238,7 @@ impl Config {
         let mut leg_names = Vec::new();
         if let Some(names) = &legs {
             for name in names.iter() {
-                let is_name = name.bytes().enumerate().all(|(i, b)| b == b'_' || b.is_ascii_lowercase() || (i > 0 && b.is_ascii_digit()));
-                if !is_name || leg_names.contains(&name) || VARIABLES.contains(&name) {
+                if !is_leg_name(name) || leg_names.contains(&name) {
                     return Err("must be distinct lower-case names (a-z, 0-9, _), none of query and params".into());
                 }
                 leg_names.push(name);

@@ -118,3 +118,28 @@ fn several_upstreams_need_a_shape_and_names_that_are_variables() {
     }
     assert!(profile.received().is_empty() && orders.received().is_empty());
 }
+
+#[test]
+fn the_command_merges_several_upstreams_too() {
+    let (profile, orders, notes) = (slow(300, PROFILE), slow(300, ORDERS), slow(300, NOTES));
+    let shape = "{name: $profile.name, orders: [$orders.items[] | .id], unread: ($notes.items | length)}";
+    let (p, o, n) =
+        (format!("profile={}", profile.url("/p")), format!("orders={}", orders.url("/o")), format!("notes={}", notes.url("/n")));
+    let args = ["--upstream", &p, "--upstream", &o, "--upstream", &n, "--shape", shape];
+    let out = support::run("edge_relay_cli.wasm", &[], &args, b"");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "{\"name\":\"Zo\\u00eb\",\"orders\":[1,12345678901234567890],\"unread\":3}\n");
+    let sent: Vec<_> = [&profile, &orders, &notes].iter().map(|u| u.received().remove(0).at).collect();
+    let spread = *sent.iter().max().unwrap() - *sent.iter().min().unwrap();
+    assert!(spread < Duration::from_millis(200), "the requests did not overlap: {spread:?} apart");
+    // The first to fail is the error, named; its exit code is its error's.
+    let missing = Upstream::start(|_| json(404, "{}"));
+    let out = support::run(
+        "edge_relay_cli.wasm",
+        &[],
+        &["--upstream", &format!("a={}", missing.url("/")), "--upstream", &format!("b={}", notes.url("/")), "--shape", "[$a, $b]"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "edge-relay: upstream a: the upstream answered with status 404\n");
+}

@@ -10,11 +10,12 @@ use wasi::filesystem::types::{Descriptor, DescriptorFlags, OpenFlags, PathFlags}
 use wasi::io::streams::{InputStream, StreamError};
 
 use super::abi::OutputStream;
+use super::fanout::merge;
 use super::outbound::{exchange, Rules, Shaped};
 use super::streams::{write_all, Deadline};
 use crate::answer::Reader;
 use crate::cli::{exit_code, locate_in_preopens, parse_args, Command, Data, Invocation, OUTPUT_FAILED, USAGE};
-use crate::config::Names;
+use crate::config::{Job, Names};
 use crate::error::RelayError;
 use crate::relay::{BodyCollector, Projection, Sink};
 use crate::shape::Shaper;
@@ -88,6 +89,16 @@ fn relay(invocation: &Invocation) -> Result<Vec<u8>, RelayError> {
             collector.finish()?
         }
     };
+    if !invocation.upstreams.is_empty() {
+        // Each upstream gets the request as the one URL would, and the shape merges them.
+        let jobs: Vec<Job> =
+            invocation.upstreams.iter().map(|(_, upstream)| Job { upstream: upstream.clone(), shape: None, ..job.clone() }).collect();
+        let legs: Vec<(&str, &Job)> = invocation.upstreams.iter().zip(&jobs).map(|((name, _), job)| (name.as_str(), job)).collect();
+        let plan = job.shape.as_ref().ok_or(RelayError::NotFound)?;
+        let mut deadline = Deadline::new(job.timeout_ms, job.deadline_ms);
+        let (outputs, _) = merge(&legs, &body, &mut deadline, false, plan, &[])?;
+        return invocation.render(&outputs.into_iter().map(Some).collect::<Vec<_>>());
+    }
     let mut job = job.clone();
     let answered = exchange(&mut job, &mut reader, &body, &Rules { copy_headers: &Names::default(), error_bodies: false })?;
     match answered.body? {

@@ -3,6 +3,8 @@
 //! and each body is read into its own reader as it arrives, interleaved, under one deadline.
 //! Redirects are not followed here: a 3xx is that upstream's `upstream_status`.
 
+use alloc::boxed::Box;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::abi::{IncomingBody, IncomingResponse, InputStream, Pollable, StreamError};
@@ -11,7 +13,9 @@ use super::streams::{Deadline, StreamFailure};
 use crate::config::Job;
 use crate::error::RelayError;
 use crate::gateway::{disposition, Disposition};
-use crate::relay::Sink;
+use crate::path::Path;
+use crate::relay::{Projection, Sink};
+use crate::shape::{Plan, Shaper, Variables};
 
 /// Where one upstream's exchange stands. Each state owns its handles; a finished one has handed
 /// them back (children before parents).
@@ -171,4 +175,53 @@ pub fn fetch_all(
         })
         .collect();
     (outcomes, first_failure)
+}
+
+/// Fetches every leg at once and runs `plan` with each document as its `$name` (`.` is `null`),
+/// after the relay's own `variables`: the shape's outputs, and the names of the legs that failed
+/// when `partial_null` made their documents `null` (comma-separated). Without it, the first
+/// failure is the error, naming its leg.
+pub fn merge(
+    legs: &[(&str, &Job)],
+    body: &[u8],
+    deadline: &mut Deadline,
+    partial_null: bool,
+    plan: &Plan,
+    variables: &Variables,
+) -> Result<(Vec<Vec<u8>>, String), RelayError> {
+    let whole = Path { segments: Vec::new() };
+    let paths = [&whole];
+    let mut projections: Vec<Projection> = legs.iter().map(|(_, job)| Projection::new(&paths, job.max_response_bytes)).collect();
+    let mut readers: Vec<&mut dyn Sink> = projections.iter_mut().map(|projection| projection as &mut dyn Sink).collect();
+    let jobs: Vec<&Job> = legs.iter().map(|(_, job)| *job).collect();
+    let (outcomes, first_failure) = fetch_all(&jobs, &mut readers, body, deadline, !partial_null);
+    drop(readers);
+    let named = |i: usize, error| RelayError::InUpstream { name: String::from(legs[i].0), error: Box::new(error) };
+    if let (Some(i), false) = (first_failure, partial_null) {
+        let error = outcomes.into_iter().nth(i).and_then(Result::err).unwrap_or(RelayError::NotFound);
+        return Err(named(i, error));
+    }
+    let mut documents = Vec::new();
+    let mut failed = String::new();
+    for (i, (outcome, projection)) in outcomes.into_iter().zip(projections).enumerate() {
+        // A 204 has no document: `null`.
+        let document = outcome.and_then(|empty| if empty { Ok(Vec::new()) } else { projection.finish() });
+        match document {
+            Ok(values) => documents.push(values.into_iter().flatten().next().unwrap_or_else(|| Vec::from(&b"null"[..]))),
+            Err(error) if !partial_null => return Err(named(i, error)),
+            Err(_) => {
+                if !failed.is_empty() {
+                    failed.push_str(",");
+                }
+                failed.push_str(legs[i].0);
+                documents.push(Vec::from(&b"null"[..]));
+            }
+        }
+    }
+    let mut all: Vec<(&str, &[u8])> = variables.to_vec();
+    all.extend(legs.iter().zip(&documents).map(|((name, _), document)| (*name, document.as_slice())));
+    let paths = plan.paths();
+    let mut shaper = Shaper::new(plan, &paths, &all, 4, Some(super::runtime::SCRATCH));
+    shaper.push(b"null")?;
+    Ok((shaper.finish()?, failed))
 }

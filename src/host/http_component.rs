@@ -1,19 +1,17 @@
 //! `wasi:http/incoming-handler`: read the client's request, relay it, write the answer.
 
-use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::abi::{self, Fields, Header, IncomingRequest, OutgoingResponse, ResponseOutparam};
-use super::fanout::fetch_all;
+use super::fanout::merge;
 use super::outbound::{exchange, Rules, Shaped};
 use super::streams::{drain, write_all, Deadline, StreamFailure};
 use crate::answer::Reader;
 use crate::config::{Config, Job, DEFAULT_DEADLINE_MS, DEFAULT_TIMEOUT_MS};
 use crate::error::RelayError;
 use crate::gateway::{is_bodiless, Entry, Headers, Plan, Request};
-use crate::path::Path;
-use crate::relay::{paths_of, write_answer, BodyCollector, Projection, Sink};
+use crate::relay::{paths_of, write_answer, BodyCollector, Projection};
 use crate::shape::{shape_request, Shaper};
 use crate::text::push_u64;
 
@@ -156,53 +154,19 @@ fn relay(
     Ok(Reply { status: answered.status, headers: answered.headers, body })
 }
 
-/// Fetches every upstream of `RELAY_UPSTREAMS` at once and answers with the shape, each
-/// document its `$name` (`null` for one that failed under `RELAY_PARTIAL=null`, which the
-/// `x-relay-failed` header lists).
+/// Fetches every upstream of `RELAY_UPSTREAMS` at once and answers with the shape; the
+/// `x-relay-failed` header lists those that failed under `RELAY_PARTIAL=null`.
 fn fan_out(config: &Config, body: &[u8]) -> Result<Reply, RelayError> {
-    let whole = Path { segments: Vec::new() };
-    let paths = [&whole];
-    let mut projections: Vec<Projection> = config.legs.iter().map(|leg| Projection::new(&paths, leg.job.max_response_bytes)).collect();
-    let mut readers: Vec<&mut dyn Sink> = projections.iter_mut().map(|projection| projection as &mut dyn Sink).collect();
-    let jobs: Vec<&Job> = config.legs.iter().map(|leg| &leg.job).collect();
-    let mut deadline = Deadline::new(config.job.timeout_ms, config.job.deadline_ms);
-    let (outcomes, first_failure) = fetch_all(&jobs, &mut readers, body, &mut deadline, !config.partial_null);
-    drop(readers);
-    let named = |i: usize, error| RelayError::InUpstream { name: config.legs[i].name.clone(), error: Box::new(error) };
-    if let (Some(i), false) = (first_failure, config.partial_null) {
-        let error = outcomes.into_iter().nth(i).and_then(Result::err).unwrap_or(RelayError::NotFound);
-        return Err(named(i, error));
-    }
-    let mut documents = Vec::new();
-    let mut failed = String::new();
-    for (i, (outcome, projection)) in outcomes.into_iter().zip(projections).enumerate() {
-        // A 204 has no document: `null`.
-        let document = outcome.and_then(|empty| if empty { Ok(Vec::new()) } else { projection.finish() });
-        match document {
-            Ok(values) => documents.push(values.into_iter().flatten().next().unwrap_or_else(|| Vec::from(&b"null"[..]))),
-            Err(error) if !config.partial_null => return Err(named(i, error)),
-            Err(_) => {
-                if !failed.is_empty() {
-                    failed.push_str(",");
-                }
-                failed.push_str(&config.legs[i].name);
-                documents.push(Vec::from(&b"null"[..]));
-            }
-        }
-    }
-    let mut variables: Vec<(&str, &[u8])> = alloc::vec![("query", &config.query_json[..]), ("params", &config.params_json[..])];
-    variables.extend(config.legs.iter().zip(&documents).map(|(leg, document)| (leg.name.as_str(), document.as_slice())));
+    let legs: Vec<(&str, &Job)> = config.legs.iter().map(|leg| (leg.name.as_str(), &leg.job)).collect();
     let plan = config.job.shape.as_ref().ok_or(RelayError::NotFound)?;
-    let paths = plan.paths();
-    // With several upstreams `.` is null: the documents are the variables.
-    let mut shaper = Shaper::new(plan, &paths, &variables, 4, Some(super::runtime::SCRATCH));
-    shaper.push(b"null")?;
-    let body = shaper.finish()?.into_iter().next();
+    let relays = [("query", &config.query_json[..]), ("params", &config.params_json[..])];
+    let mut deadline = Deadline::new(config.job.timeout_ms, config.job.deadline_ms);
+    let (outputs, failed) = merge(&legs, body, &mut deadline, config.partial_null, plan, &relays)?;
     let mut headers = Headers::new();
     if !failed.is_empty() {
         headers.push(("x-relay-failed", failed.leak().as_bytes()));
     }
-    Ok(Reply { status: 200, headers, body })
+    Ok(Reply { status: 200, headers, body: outputs.into_iter().next() })
 }
 
 fn read_body(request: &IncomingRequest, config: &Config) -> Result<Vec<u8>, RelayError> {

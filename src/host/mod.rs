@@ -5,7 +5,6 @@
 #![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
 
 mod abi;
-#[cfg(feature = "http")]
 mod fanout;
 mod outbound;
 mod runtime;
