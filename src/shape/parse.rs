@@ -60,7 +60,9 @@ pub struct ShapeError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Problem {
     /// A construct of jq that the subset does not have, by its spelling (`reduce`, `+`, `..`).
-    Unsupported(String),
+    Unsupported(&'static str),
+    /// A name the subset does not know (`reduce`, `sort`, `as`), as written.
+    UnsupportedName(String),
     /// Something no jq program has there.
     Syntax(&'static str),
 }
@@ -68,14 +70,19 @@ pub enum Problem {
 impl ShapeError {
     /// `` `reduce` is not supported (column 12) ``.
     pub fn message(&self) -> String {
-        let mut text = match &self.problem {
-            Problem::Unsupported(construct) => {
+        let construct = match &self.problem {
+            Problem::Syntax(problem) => Err(*problem),
+            Problem::Unsupported(construct) => Ok(*construct),
+            Problem::UnsupportedName(name) => Ok(name.as_str()),
+        };
+        let mut text = match construct {
+            Ok(construct) => {
                 let mut text = String::from("`");
                 text.push_str(construct);
                 text.push_str("` is not supported");
                 text
             }
-            Problem::Syntax(problem) => String::from(*problem),
+            Err(problem) => String::from(problem),
         };
         text.push_str(" (column ");
         crate::text::push_u64(&mut text, self.column as u64);
@@ -151,21 +158,21 @@ impl Parser<'_> {
         const OPERATORS: [&str; 16] = ["?//", "|=", "+=", "-=", "*=", "/=", "%=", "//=", "<=", ">=", "..", "+", "-", "*", "/", "%"];
         let rest = self.text.get(self.at..).unwrap_or(&[]);
         if let Some(operator) = OPERATORS.iter().find(|op| rest.starts_with(op.as_bytes())) {
-            return self.error_at(self.at, Problem::Unsupported(String::from(*operator)));
+            return self.error_at(self.at, Problem::Unsupported(operator));
         }
         if rest.first().is_some_and(|&b| is_name_start(b)) {
             // A keyword of jq's out of place for the subset (`as`, `then`), or a name: by name.
             let end = rest.iter().position(|&b| !is_name_byte(b)).unwrap_or(rest.len());
             let word = text::utf8(rest.get(..end).unwrap_or(&[])).unwrap_or("");
-            return self.error_at(self.at, Problem::Unsupported(String::from(word)));
+            return self.error_at(self.at, Problem::UnsupportedName(String::from(word)));
         }
         match rest.first() {
             None => self.syntax("the program ends too early"),
             Some(b'<' | b'>' | b'=') => {
-                self.error_at(self.at, Problem::Unsupported(String::from(if rest.starts_with(b"=") { "=" } else { "< and >" })))
+                self.error_at(self.at, Problem::Unsupported(if rest.starts_with(b"=") { "=" } else { "< and >" }))
             }
-            Some(b'@') => self.error_at(self.at, Problem::Unsupported(String::from("@format"))),
-            Some(b';') => self.error_at(self.at, Problem::Unsupported(String::from(";"))),
+            Some(b'@') => self.error_at(self.at, Problem::Unsupported("@format")),
+            Some(b';') => self.error_at(self.at, Problem::Unsupported(";")),
             Some(_) => self.syntax("unexpected character"),
         }
     }
@@ -288,7 +295,7 @@ impl Parser<'_> {
                 (Some(b'.'), Some(b'[')) => {
                     self.at += 1;
                 }
-                (Some(b'.'), Some(b'.')) => return Err(self.error_at(self.at, Problem::Unsupported(String::from("..")))),
+                (Some(b'.'), Some(b'.')) => return Err(self.error_at(self.at, Problem::Unsupported(".."))),
                 (Some(b'.'), Some(b'"')) => {
                     self.at += 1;
                     let key = self.string()?;
@@ -331,11 +338,11 @@ impl Parser<'_> {
         let expr = match self.peek() {
             Some(b'"') => Expr::Field(of, self.string()?, false),
             Some(b'-' | b'0'..=b'9') => Expr::Index(of, self.integer()?, false),
-            _ => return Err(self.error_at(start, Problem::Unsupported(String::from("an index that is not a number or a string")))),
+            _ => return Err(self.error_at(start, Problem::Unsupported("an index that is not a number or a string"))),
         };
         self.skip_space();
         if self.peek() == Some(b':') {
-            return Err(self.error_at(start, Problem::Unsupported(String::from("a slice [a:b]"))));
+            return Err(self.error_at(start, Problem::Unsupported("a slice [a:b]")));
         }
         self.expect("]", "a ] is missing")?;
         let optional = self.eat_optional();
@@ -363,7 +370,7 @@ impl Parser<'_> {
             digits += 1;
         }
         if digits == 0 || self.peek().is_some_and(|b| b == b'.' || b == b'e' || b == b'E') {
-            return Err(self.error_at(start, Problem::Unsupported(String::from("an index that is not a whole number"))));
+            return Err(self.error_at(start, Problem::Unsupported("an index that is not a whole number")));
         }
         Ok(if negative { -value } else { value })
     }
@@ -392,7 +399,7 @@ impl Parser<'_> {
                 Some(b'"') => break,
                 Some(b'\\') => {
                     if self.text.get(self.at + 1) == Some(&b'(') {
-                        return Err(self.error_at(self.at, Problem::Unsupported(String::from("string interpolation \\(...)"))));
+                        return Err(self.error_at(self.at, Problem::Unsupported("string interpolation \\(...)")));
                     }
                     self.at += 2;
                 }
@@ -422,7 +429,7 @@ impl Parser<'_> {
             b'.' => {
                 let next = self.text.get(self.at + 1).copied();
                 if next == Some(b'.') {
-                    return Err(self.error_at(start, Problem::Unsupported(String::from(".."))));
+                    return Err(self.error_at(start, Problem::Unsupported("..")));
                 }
                 if !next.is_some_and(|b| is_name_start(b) || b == b'"' || b == b'[') {
                     self.at += 1;
@@ -468,7 +475,7 @@ impl Parser<'_> {
         }
         let literal = self.text.get(start..self.at).unwrap_or(&[]);
         if literal == b"-" {
-            return Err(self.error_at(start, Problem::Unsupported(String::from("-"))));
+            return Err(self.error_at(start, Problem::Unsupported("-")));
         }
         if validate(literal).is_err() {
             return Err(self.error_at(start, Problem::Syntax("a number is not written as JSON writes it")));
@@ -497,7 +504,7 @@ impl Parser<'_> {
                 self.expect("(", "a ( is missing")?;
                 self.skip_space();
                 if self.peek() != Some(b'"') {
-                    return Err(self.error_at(self.at, Problem::Unsupported(String::from("has() of anything but a string"))));
+                    return Err(self.error_at(self.at, Problem::Unsupported("has() of anything but a string")));
                 }
                 let key = self.string()?;
                 self.expect(")", "a ) is missing")?;
@@ -505,7 +512,7 @@ impl Parser<'_> {
             }
             // Every other name is a builtin or keyword of jq's the subset leaves out (`reduce`,
             // `if`, `sort`, ...) or none at all: refused by name.
-            _ => return Err(self.error_at(start, Problem::Unsupported(word))),
+            _ => return Err(self.error_at(start, Problem::UnsupportedName(word))),
         })
     }
 
@@ -536,7 +543,7 @@ impl Parser<'_> {
                     let name = String::from(self.name());
                     (name.clone(), Expr::Field(Box::new(Expr::Identity), name, false))
                 }
-                Some(b'(') => return Err(self.error_at(start, Problem::Unsupported(String::from("a computed key (...)")))),
+                Some(b'(') => return Err(self.error_at(start, Problem::Unsupported("a computed key (...)"))),
                 _ => return Err(self.syntax("an object key is missing")),
             };
             let value = if self.eat(":") {
@@ -624,7 +631,7 @@ mod tests {
         let expected =
             Expr::Each(Box::new(field(Expr::Index(Box::new(field(field(Expr::Identity, "data"), "items")), 0, false), "tags")), false);
         assert_eq!(chained, expected);
-        assert_eq!(parse(" . a "), Err(ShapeError { problem: Problem::Unsupported(String::from("a")), column: 4 }));
+        assert_eq!(parse(" . a "), Err(ShapeError { problem: Problem::UnsupportedName(String::from("a")), column: 4 }));
     }
 
     #[test]
