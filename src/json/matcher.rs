@@ -43,8 +43,8 @@ impl<'p> Scanner<'p> {
                 if ending & 1 << i == 0 {
                     *capture = None;
                     self.restarted |= 1 << i;
-                    if let Some(complete) = self.complete.get_mut(i) {
-                        *complete = 0;
+                    if let Some(ends) = self.ends.get_mut(i) {
+                        ends.clear();
                     }
                 } else if self.probes & 1 << i != 0 {
                 } else if self.streams & 1 << i == 0 {
@@ -69,8 +69,11 @@ impl<'p> Scanner<'p> {
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            if let (Some(Some(elements)), Some(complete)) = (self.captures.get(i), self.complete.get_mut(i)) {
-                *complete = elements.len();
+            if let (Some(Some(elements)), Some(ends)) = (self.captures.get(i), self.ends.get_mut(i)) {
+                self.out_of_memory |= ends.try_reserve(1).is_err();
+                if !self.out_of_memory {
+                    ends.push(elements.len());
+                }
             }
         }
     }

@@ -67,9 +67,10 @@ pub struct Scanner<'p> {
     pub(super) met: Vec<Vec<u8>>,
     /// Paths only followed for `met`, their values not copied.
     pub(super) probes: u64,
-    /// Paths that end in `[]`: their capture is a list of elements, `complete` bytes of it whole.
+    /// Paths that end in `[]`: their capture is a list of elements, each ending at one of `ends`
+    /// (what comes after the last is an element still open).
     pub(super) streams: u64,
-    pub(super) complete: Vec<usize>,
+    pub(super) ends: Vec<Vec<usize>>,
     /// Streams whose container started over (a repeated key) since their elements were last taken.
     pub(super) restarted: u64,
     /// A captured value could not grow: the memory left is too small for it.
@@ -126,7 +127,7 @@ impl<'p> Scanner<'p> {
             met: core::iter::repeat_with(Vec::new).take(paths.len()).collect(),
             probes,
             streams,
-            complete: core::iter::repeat_n(0, paths.len()).collect(),
+            ends: core::iter::repeat_with(Vec::new).take(paths.len()).collect(),
             restarted: 0,
             out_of_memory: false,
         }
@@ -217,15 +218,16 @@ impl<'p> Scanner<'p> {
     }
 
     /// For path `i`, one that ends in `[]`: hands `each` the elements completed since the last
-    /// call, as a list separated by commas (one may lead), and forgets them.
-    pub fn take_elements<E>(&mut self, i: usize, each: impl FnOnce(&[u8]) -> Result<(), E>) -> Result<(), E> {
-        if let (Some(Some(elements)), Some(complete)) = (self.captures.get_mut(i), self.complete.get_mut(i)) {
-            if *complete > 0 {
-                each(elements.get(..*complete).unwrap_or(&[]))?;
-                let rest = elements.len() - *complete;
-                elements.copy_within(*complete.., 0);
+    /// call, as a list separated by commas (one may lead) with the offset where each ends, and
+    /// forgets them.
+    pub fn take_elements<E>(&mut self, i: usize, each: impl FnOnce(&[u8], &[usize]) -> Result<(), E>) -> Result<(), E> {
+        if let (Some(Some(elements)), Some(ends)) = (self.captures.get_mut(i), self.ends.get_mut(i)) {
+            if let Some(&complete) = ends.last() {
+                each(elements.get(..complete).unwrap_or(&[]), ends)?;
+                let rest = elements.len() - complete;
+                elements.copy_within(complete.., 0);
                 elements.truncate(rest);
-                *complete = 0;
+                ends.clear();
             }
         }
         Ok(())

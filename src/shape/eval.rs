@@ -60,123 +60,117 @@ pub type Variables<'v> = [(&'v str, &'v [u8])];
 /// Every output of `expr` for `input`, in jq's order.
 pub fn eval<'d>(expr: &'d Expr, input: Value<'d>, variables: &Variables<'d>) -> Result<Vec<Value<'d>>, EvalError> {
     let mut out = Vec::new();
-    run(expr, input, variables, &mut out)?;
+    run(expr, &input, variables, &mut |value| {
+        out.push(value);
+        Ok(())
+    })?;
     Ok(out)
 }
 
-fn run<'d>(expr: &'d Expr, input: Value<'d>, vars: &Variables<'d>, out: &mut Vec<Value<'d>>) -> Result<(), EvalError> {
+/// Where an expression's outputs go, one at a time: no vector per step (each output is handed
+/// on as it is made, as jq's generators do).
+type Emit<'e, 'd> = dyn FnMut(Value<'d>) -> Result<(), EvalError> + 'e;
+
+fn run<'d>(expr: &'d Expr, input: &Value<'d>, vars: &Variables<'d>, emit: &mut Emit<'_, 'd>) -> Result<(), EvalError> {
     match expr {
-        Expr::Identity => out.push(input),
-        Expr::Literal(text) => out.push(Value::Found(text.as_bytes())),
+        Expr::Identity => emit(input.clone()),
+        Expr::Literal(text) => emit(Value::Found(text.as_bytes())),
         Expr::Variable(name) => {
             let value = vars.iter().find(|(known, _)| known == name).map_or(&b"null"[..], |(_, value)| *value);
-            out.push(Value::Found(value));
+            emit(Value::Found(value))
         }
-        Expr::Field(of, key, optional) => {
-            for value in eval(of, input, vars)? {
-                match field(&value, key.as_bytes()) {
-                    Ok(found) => out.push(found),
-                    Err(met) if !optional => return Err(step_error(key_step(key), met)),
-                    Err(_) => {}
-                }
-            }
-        }
-        Expr::Index(of, index, optional) => {
-            for value in eval(of, input, vars)? {
-                match element(&value, *index) {
-                    Ok(found) => out.push(found),
-                    Err(met) if !optional => return Err(step_error(index_step(*index), met)),
-                    Err(_) => {}
-                }
-            }
-        }
-        Expr::Each(of, optional) => {
-            for value in eval(of, input, vars)? {
-                match members(&value) {
-                    Ok(members) => out.extend(members.into_iter().map(|(_, value)| value)),
-                    Err(met) if !optional => return Err(step_error(String::from(".[]"), met)),
-                    Err(_) => {}
-                }
-            }
-        }
-        Expr::Pipe(left, right) => {
-            for value in eval(left, input, vars)? {
-                run(right, value, vars, out)?;
-            }
-        }
+        Expr::Field(of, key, optional) => run(of, input, vars, &mut |value| match field(&value, key.as_bytes()) {
+            Ok(found) => emit(found),
+            Err(met) if !optional => Err(step_error(key_step(key), met)),
+            Err(_) => Ok(()),
+        }),
+        Expr::Index(of, index, optional) => run(of, input, vars, &mut |value| match element(&value, *index) {
+            Ok(found) => emit(found),
+            Err(met) if !optional => Err(step_error(index_step(*index), met)),
+            Err(_) => Ok(()),
+        }),
+        Expr::Each(of, optional) => run(of, input, vars, &mut |value| match members(&value) {
+            Ok(members) => members.into_iter().try_for_each(|(_, member)| emit(member)),
+            Err(met) if !optional => Err(step_error(String::from(".[]"), met)),
+            Err(_) => Ok(()),
+        }),
+        Expr::Pipe(left, right) => run(left, input, vars, &mut |value| run(right, &value, vars, emit)),
         Expr::Comma(left, right) => {
-            run(left, input.clone(), vars, out)?;
-            run(right, input, vars, out)?;
+            run(left, input, vars, emit)?;
+            run(right, input, vars, emit)
         }
         Expr::Alternative(left, right) => {
             // The truthy outputs of the left side, else the right's. An error on the left is an
             // error, as in jq 1.6 (the tests' oracle); `?` silences it.
-            let kept: Vec<Value> = eval(left, input.clone(), vars)?.into_iter().filter(truthy).collect();
-            if kept.is_empty() {
-                run(right, input, vars, out)?;
-            } else {
-                out.extend(kept);
+            let mut any = false;
+            run(left, input, vars, &mut |value| {
+                if !truthy(&value) {
+                    return Ok(());
+                }
+                any = true;
+                emit(value)
+            })?;
+            if any {
+                return Ok(());
             }
+            run(right, input, vars, emit)
         }
         Expr::And(left, right) | Expr::Or(left, right) => {
             let is_and = matches!(expr, Expr::And(..));
-            for value in eval(left, input.clone(), vars)? {
+            run(left, input, vars, &mut |value| {
                 if truthy(&value) != is_and {
-                    out.push(boolean(!is_and));
-                    continue;
+                    return emit(boolean(!is_and));
                 }
-                for value in eval(right, input.clone(), vars)? {
-                    out.push(boolean(truthy(&value)));
-                }
-            }
+                run(right, input, vars, &mut |value| emit(boolean(truthy(&value))))
+            })
         }
-        Expr::Equals(left, right, equal) => {
-            // jq's order: the right side's outputs outermost; the left is evaluated for each (so
-            // a right side with none never meets the left's errors).
-            for r in eval(right, input.clone(), vars)? {
-                for l in &eval(left, input.clone(), vars)? {
-                    let same = same(l.text(), r.text())
-                        .ok_or_else(|| step_error(String::from(if *equal { "==" } else { "!=" }), "value nested too deeply"))?;
-                    out.push(boolean(same == *equal));
-                }
-            }
-        }
-        Expr::Not => out.push(boolean(!truthy(&input))),
-        Expr::Select(condition) => {
-            for value in eval(condition, input.clone(), vars)? {
-                if truthy(&value) {
-                    out.push(input.clone());
-                }
-            }
-        }
+        // jq's order: the right side's outputs outermost; the left is evaluated for each (so a
+        // right side with none never meets the left's errors).
+        Expr::Equals(left, right, equal) => run(right, input, vars, &mut |r| {
+            run(left, input, vars, &mut |l| {
+                let same = same(l.text(), r.text())
+                    .ok_or_else(|| step_error(String::from(if *equal { "==" } else { "!=" }), "value nested too deeply"))?;
+                emit(boolean(same == *equal))
+            })
+        }),
+        Expr::Not => emit(boolean(!truthy(input))),
+        Expr::Select(condition) => run(condition, input, vars, &mut |value| if truthy(&value) { emit(input.clone()) } else { Ok(()) }),
         Expr::Map(inner) => {
-            let members = members(&input).map_err(|met| step_error(String::from("map"), met))?;
-            let mut items = Vec::new();
+            let members = members(input).map_err(|met| step_error(String::from("map"), met))?;
+            let mut items = Vec::from(&b"["[..]);
             for (_, member) in members {
-                run(inner, member, vars, &mut items)?;
+                run(inner, &member, vars, &mut |value| append_item(&mut items, &value))?;
             }
-            out.push(array(&items));
+            items.push(b']');
+            emit(Value::Built(items))
         }
         Expr::Array(inner) => {
-            let mut items = Vec::new();
+            let mut items = Vec::from(&b"["[..]);
             if let Some(inner) = inner {
-                run(inner, input, vars, &mut items)?;
+                run(inner, input, vars, &mut |value| append_item(&mut items, &value))?;
             }
-            out.push(array(&items));
+            items.push(b']');
+            emit(Value::Built(items))
         }
-        Expr::Object(entries) => build_objects(entries, &input, vars, Vec::from(&b"{"[..]), out)?,
+        Expr::Object(entries) => build_objects(entries, input, vars, Vec::from(&b"{"[..]), emit),
         Expr::Has(key) => match kind(input.text()) {
             // jq 1.6 answers `false` for null.
-            "null" => out.push(boolean(false)),
-            "object" => {
-                out.push(boolean(members(&input).unwrap_or_default().iter().any(|(name, _)| name.as_deref() == Some(key.as_bytes()))))
-            }
-            met => return Err(step_error(String::from("has"), met)),
+            "null" => emit(boolean(false)),
+            "object" => emit(boolean(members(input).unwrap_or_default().iter().any(|(name, _)| name.as_deref() == Some(key.as_bytes())))),
+            met => Err(step_error(String::from("has"), met)),
         },
-        Expr::Length => out.push(length(&input)?),
-        Expr::Keys => out.push(keys(&input)?),
-        Expr::Type => out.push(Value::Built(quoted(kind(input.text())))),
+        Expr::Length => emit(length(input)?),
+        Expr::Keys => emit(keys(input)?),
+        Expr::Type => emit(Value::Built(quoted(kind(input.text())))),
     }
+}
+
+/// Appends a value to an array's text being built (`[` and the items so far).
+fn append_item(items: &mut Vec<u8>, value: &Value) -> Result<(), EvalError> {
+    if items.len() > 1 {
+        items.push(b',');
+    }
+    items.extend_from_slice(value.text());
     Ok(())
 }
 
@@ -188,15 +182,14 @@ fn build_objects<'d>(
     input: &Value<'d>,
     vars: &Variables<'d>,
     object: Vec<u8>,
-    out: &mut Vec<Value<'d>>,
+    emit: &mut Emit<'_, 'd>,
 ) -> Result<(), EvalError> {
     let Some(((key, value), rest)) = entries.split_first() else {
         let mut object = object;
         object.push(b'}');
-        out.push(Value::Built(object));
-        return Ok(());
+        return emit(Value::Built(object));
     };
-    for value in eval(value, input.clone(), vars)? {
+    run(value, input, vars, &mut |value| {
         let mut next = object.clone();
         if next.len() > 1 {
             next.push(b',');
@@ -204,9 +197,8 @@ fn build_objects<'d>(
         write_string(&mut next, key.as_bytes());
         next.push(b':');
         next.extend_from_slice(value.text());
-        build_objects(rest, input, vars, next, out)?;
-    }
-    Ok(())
+        build_objects(rest, input, vars, next, emit)
+    })
 }
 
 fn step_error(step: String, met: &'static str) -> EvalError {
@@ -272,7 +264,7 @@ pub fn kind(text: &[u8]) -> &'static str {
 }
 
 /// The end of the value that starts at `text[at]` (a validated document: no check here).
-pub(super) fn skip(text: &[u8], mut at: usize) -> usize {
+fn skip(text: &[u8], mut at: usize) -> usize {
     let mut depth = 0usize;
     let mut in_string = false;
     while let Some(&b) = text.get(at) {

@@ -168,9 +168,7 @@ impl Parser<'_> {
         }
         match rest.first() {
             None => self.syntax("the program ends too early"),
-            Some(b'<' | b'>' | b'=') => {
-                self.error_at(self.at, Problem::Unsupported(if rest.starts_with(b"=") { "=" } else { "< and >" }))
-            }
+            Some(b'<' | b'>' | b'=') => self.error_at(self.at, Problem::Unsupported(if rest.starts_with(b"=") { "=" } else { "< and >" })),
             Some(b'@') => self.error_at(self.at, Problem::Unsupported("@format")),
             Some(b';') => self.error_at(self.at, Problem::Unsupported(";")),
             Some(_) => self.syntax("unexpected character"),

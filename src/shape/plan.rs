@@ -21,7 +21,7 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::eval::{eval, skip, EvalError, Value, Variables};
+use super::eval::{eval, EvalError, Value, Variables};
 use super::parse::Expr;
 use super::yields_one;
 use crate::error::RelayError;
@@ -279,7 +279,7 @@ impl<'p> Shaper<'p> {
                 if at_end {
                     let apply = Expr::Pipe(Box::new(Expr::Each(Box::new(Expr::Identity), false)), Box::new(stream.apply.clone()));
                     let variables = self.variables;
-                    scanner.take_elements(stream.path, |members| {
+                    scanner.take_elements(stream.path, |members, _| {
                         let mut object = Vec::from(&b"{"[..]);
                         object.extend_from_slice(members);
                         object.push(b'}');
@@ -292,18 +292,13 @@ impl<'p> Shaper<'p> {
                 continue;
             }
             let (variables, scratch) = (self.variables, self.scratch);
-            self.projection.scanner().take_elements(stream.path, |list| {
-                let mut at = 0;
-                loop {
-                    while list.get(at).is_some_and(|&b| b == b',' || b.is_ascii_whitespace()) {
-                        at += 1;
-                    }
-                    if at >= list.len() {
-                        return Ok(());
-                    }
-                    let end = skip(list, at);
-                    let element = list.get(at..end).unwrap_or(&[]);
-                    at = end;
+            self.projection.scanner().take_elements(stream.path, |list, ends| {
+                let mut start = 0;
+                for &end in ends {
+                    // After the comma that separates it from the one before.
+                    let element = list.get(start..end).unwrap_or(&[]);
+                    let element = element.strip_prefix(b",").unwrap_or(element);
+                    start = end;
                     let mark = scratch.map(|scratch| (scratch.mark)());
                     for value in eval(&stream.apply, Value::Found(element), variables).map_err(shape_error)? {
                         append(outputs, value.text())?;
@@ -316,6 +311,7 @@ impl<'p> Shaper<'p> {
                         }
                     }
                 }
+                Ok(())
             })?;
         }
         Ok(())
