@@ -139,6 +139,8 @@ pub struct Leg {
     pub name: String,
     pub url: UrlTemplate,
     pub forced_method: Option<String>,
+    /// `RELAY_<NAME>_REQUEST_SHAPE`, else `RELAY_REQUEST_SHAPE`'s.
+    pub request_shape: Option<Expr>,
     pub job: Job,
 }
 
@@ -358,6 +360,9 @@ impl Config {
             }
             if let Some(text) = get(setting("_HEADERS")) {
                 leg.job.headers = parse_header_list(text)?;
+            }
+            if let Some(program) = get(setting("_REQUEST_SHAPE")) {
+                leg.request_shape = Some(shape::compile(program, VARIABLES, true)?);
             }
             self.legs.push(leg);
         }

@@ -143,3 +143,27 @@ fn the_command_merges_several_upstreams_too() {
     assert_eq!(out.status.code(), Some(5));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "edge-relay: upstream a: the upstream answered with status 404\n");
 }
+
+#[test]
+fn each_upstream_may_have_its_method_and_request_shape() {
+    let (profile, orders, notes) = (slow(0, PROFILE), slow(0, ORDERS), slow(0, NOTES));
+    let extra = [
+        ("RELAY_ORDERS_METHOD", "POST"),
+        ("RELAY_ORDERS_REQUEST_SHAPE", r#"{user: $params.user, limit: (.limit // 5)}"#),
+        ("RELAY_NOTES_METHOD", "POST"),
+        ("RELAY_ALLOWED_METHODS", "GET,POST"),
+    ];
+    let relay = fan_out(&profile, &orders, &notes, &extra);
+    request(relay.port, "POST", "/screen/7", &[], br#"{"limit":2}"#).assert(
+        200,
+        r#"{"name":"Zo\u00eb","orders":[{"id":1,"total":10.50},{"id":12345678901234567890,"total":1.0e+2}],"unread":3,"city":null}"#,
+    );
+    let (p, o, n) = (profile.received().remove(0), orders.received().remove(0), notes.received().remove(0));
+    assert_eq!(
+        (p.method.as_str(), p.body.as_slice()),
+        ("POST", &br#"{"limit":2}"#[..]),
+        "the client's method and body, as for one upstream"
+    );
+    assert_eq!((o.method.as_str(), String::from_utf8_lossy(&o.body).as_ref()), ("POST", r#"{"user":"7","limit":2}"#));
+    assert_eq!((n.method.as_str(), n.body.as_slice()), ("POST", &br#"{"limit":2}"#[..]));
+}

@@ -93,10 +93,11 @@ fn relay(invocation: &Invocation) -> Result<Vec<u8>, RelayError> {
         // Each upstream gets the request as the one URL would, and the shape merges them.
         let jobs: Vec<Job> =
             invocation.upstreams.iter().map(|(_, upstream)| Job { upstream: upstream.clone(), shape: None, ..job.clone() }).collect();
-        let legs: Vec<(&str, &Job)> = invocation.upstreams.iter().zip(&jobs).map(|((name, _), job)| (name.as_str(), job)).collect();
+        let legs: Vec<(&str, &Job, &[u8])> =
+            invocation.upstreams.iter().zip(&jobs).map(|((name, _), job)| (name.as_str(), job, body.as_slice())).collect();
         let plan = job.shape.as_ref().ok_or(RelayError::NotFound)?;
         let mut deadline = Deadline::new(job.timeout_ms, job.deadline_ms);
-        let (outputs, _) = merge(&legs, &body, &mut deadline, false, plan, &[])?;
+        let (outputs, _) = merge(&legs, &mut deadline, false, plan, &[])?;
         return invocation.render(&outputs.into_iter().map(Some).collect::<Vec<_>>());
     }
     let mut job = job.clone();

@@ -121,19 +121,21 @@ impl Leg {
     }
 }
 
-/// Sends `body` to every job's upstream, then reads every answer into its reader as it comes.
+/// Sends each job's body (`bodies[i]` to `jobs[i]`'s upstream), then reads every answer into its
+/// reader as it comes.
 /// Each outcome: the document was read (`true` for a 204's none), or why not. With `fail_fast`,
 /// the first failure cancels the rest (their handles handed back) and is the one named second.
 pub fn fetch_all(
     jobs: &[&Job],
     readers: &mut [&mut dyn Sink],
-    body: &[u8],
+    bodies: &[&[u8]],
     deadline: &mut Deadline,
     fail_fast: bool,
 ) -> (Vec<Result<bool, RelayError>>, Option<usize>) {
     let mut legs: Vec<Leg> = jobs
         .iter()
-        .map(|job| match start(job, body, deadline) {
+        .zip(bodies)
+        .map(|(job, body)| match start(job, body, deadline) {
             Ok(pending) => Leg::Waiting(pending),
             Err(error) => Leg::Done(Err(error)),
         })
@@ -177,13 +179,12 @@ pub fn fetch_all(
     (outcomes, first_failure)
 }
 
-/// Fetches every leg at once and runs `plan` with each document as its `$name` (`.` is `null`),
+/// Fetches every leg (its name, its job, its body) at once and runs `plan` with each document as its `$name` (`.` is `null`),
 /// after the relay's own `variables`: the shape's outputs, and the names of the legs that failed
 /// when `partial_null` made their documents `null` (comma-separated). Without it, the first
 /// failure is the error, naming its leg.
 pub fn merge(
-    legs: &[(&str, &Job)],
-    body: &[u8],
+    legs: &[(&str, &Job, &[u8])],
     deadline: &mut Deadline,
     partial_null: bool,
     plan: &Plan,
@@ -191,10 +192,11 @@ pub fn merge(
 ) -> Result<(Vec<Vec<u8>>, String), RelayError> {
     let whole = Path { segments: Vec::new() };
     let paths = [&whole];
-    let mut projections: Vec<Projection> = legs.iter().map(|(_, job)| Projection::new(&paths, job.max_response_bytes)).collect();
+    let mut projections: Vec<Projection> = legs.iter().map(|(_, job, _)| Projection::new(&paths, job.max_response_bytes)).collect();
     let mut readers: Vec<&mut dyn Sink> = projections.iter_mut().map(|projection| projection as &mut dyn Sink).collect();
-    let jobs: Vec<&Job> = legs.iter().map(|(_, job)| *job).collect();
-    let (outcomes, first_failure) = fetch_all(&jobs, &mut readers, body, deadline, !partial_null);
+    let jobs: Vec<&Job> = legs.iter().map(|(_, job, _)| *job).collect();
+    let bodies: Vec<&[u8]> = legs.iter().map(|(_, _, body)| *body).collect();
+    let (outcomes, first_failure) = fetch_all(&jobs, &mut readers, &bodies, deadline, !partial_null);
     drop(readers);
     let named = |i: usize, error| RelayError::InUpstream { name: String::from(legs[i].0), error: Box::new(error) };
     if let (Some(i), false) = (first_failure, partial_null) {
@@ -219,7 +221,7 @@ pub fn merge(
         }
     }
     let mut all: Vec<(&str, &[u8])> = variables.to_vec();
-    all.extend(legs.iter().zip(&documents).map(|((name, _), document)| (*name, document.as_slice())));
+    all.extend(legs.iter().zip(&documents).map(|((name, _, _), document)| (*name, document.as_slice())));
     let paths = plan.paths();
     let mut shaper = Shaper::new(plan, &paths, &all, 4, Some(super::runtime::SCRATCH));
     shaper.push(b"null")?;

@@ -116,12 +116,12 @@ fn relay(
         Plan::Relay { body } => body,
     };
     let mut body = if send_body { read_body(request, config).map_err(bare)? } else { Vec::new() };
+    if !config.legs.is_empty() {
+        return fan_out(config, &body).map_err(bare);
+    }
     if let Some(request_shape) = &config.request_shape {
         let variables = [("query", &config.query_json[..]), ("params", &config.params_json[..])];
         body = if is_bodiless(&config.job.method) { Vec::new() } else { shape_request(request_shape, &body, &variables).map_err(bare)? };
-    }
-    if !config.legs.is_empty() {
-        return fan_out(config, &body).map_err(bare);
     }
     // The fields and the shape leave the job for the exchange, which may change its URL and
     // method (redirects).
@@ -157,11 +157,22 @@ fn relay(
 /// Fetches every upstream of `RELAY_UPSTREAMS` at once and answers with the shape; the
 /// `x-relay-failed` header lists those that failed under `RELAY_PARTIAL=null`.
 fn fan_out(config: &Config, body: &[u8]) -> Result<Reply, RelayError> {
-    let legs: Vec<(&str, &Job)> = config.legs.iter().map(|leg| (leg.name.as_str(), &leg.job)).collect();
-    let plan = config.job.shape.as_ref().ok_or(RelayError::NotFound)?;
     let relays = [("query", &config.query_json[..]), ("params", &config.params_json[..])];
+    // Each leg's body: its request shape's (or the unnamed one's) of the client's, or the
+    // client's; none for a method without one.
+    let mut bodies = Vec::new();
+    for leg in &config.legs {
+        bodies.push(match leg.request_shape.as_ref().or(config.request_shape.as_ref()) {
+            _ if is_bodiless(&leg.job.method) => Vec::new(),
+            Some(shape) => shape_request(shape, body, &relays)?,
+            None => Vec::from(body),
+        });
+    }
+    let legs: Vec<(&str, &Job, &[u8])> =
+        config.legs.iter().zip(&bodies).map(|(leg, body)| (leg.name.as_str(), &leg.job, body.as_slice())).collect();
+    let plan = config.job.shape.as_ref().ok_or(RelayError::NotFound)?;
     let mut deadline = Deadline::new(config.job.timeout_ms, config.job.deadline_ms);
-    let (outputs, failed) = merge(&legs, body, &mut deadline, config.partial_null, plan, &relays)?;
+    let (outputs, failed) = merge(&legs, &mut deadline, config.partial_null, plan, &relays)?;
     let mut headers = Headers::new();
     if !failed.is_empty() {
         headers.push(("x-relay-failed", failed.leak().as_bytes()));
