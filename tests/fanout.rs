@@ -167,3 +167,34 @@ fn each_upstream_may_have_its_method_and_request_shape() {
     assert_eq!((o.method.as_str(), String::from_utf8_lossy(&o.body).as_ref()), ("POST", r#"{"user":"7","limit":2}"#));
     assert_eq!((n.method.as_str(), n.body.as_slice()), ("POST", &br#"{"limit":2}"#[..]));
 }
+
+#[test]
+fn a_huge_upstream_costs_only_what_the_shape_reads_of_it() {
+    // 20 MB of orders through a relay given 8 MiB of linear memory: the shape reads one id of it.
+    let mut huge = String::from(r#"{"items":["#);
+    for i in 0..300_000 {
+        huge.push_str(&format!(
+            r#"{}{{"id":{i},"total":1.50,"lines":[1,2,3],"note":"an order of some length"}}"#,
+            if i > 0 { "," } else { "" }
+        ));
+    }
+    huge.push_str(r#"],"name":"o"}"#);
+    assert!(huge.len() > 20_000_000, "{}", huge.len());
+    let (profile, notes) = (slow(0, PROFILE), slow(0, NOTES));
+    let orders = Upstream::start(move |_| json(200, &huge));
+    let mut env = vec![
+        ("RELAY_ROUTE", String::from("/screen/{user}")),
+        ("RELAY_UPSTREAMS", String::from("profile,orders,notes")),
+        ("RELAY_PROFILE_URL", profile.url("/users/{user}")),
+        ("RELAY_ORDERS_URL", orders.url("/orders")),
+        ("RELAY_NOTES_URL", notes.url("/notes")),
+        (
+            "RELAY_SHAPE",
+            String::from("{name: $profile.name, last: $orders.items[299999].id, of: $orders.name, unread: ($notes.items | length)}"),
+        ),
+        ("RELAY_MAX_RESPONSE_BYTES", String::from("100000000")),
+    ];
+    env.push(("RELAY_DEADLINE_MS", String::from("20000")));
+    let relay = Serve::start_with(COMPONENT, &["-W", "max-memory-size=8388608"], &env);
+    request(relay.port, "GET", "/screen/7", &[], b"").assert(200, r#"{"name":"Zo\u00eb","last":299999,"of":"o","unread":3}"#);
+}

@@ -14,7 +14,7 @@ use crate::config::Job;
 use crate::error::RelayError;
 use crate::gateway::{disposition, Disposition};
 use crate::path::Path;
-use crate::relay::{Projection, Sink};
+use crate::relay::Sink;
 use crate::shape::{Plan, Shaper, Variables};
 
 /// Where one upstream's exchange stands. Each state owns its handles; a finished one has handed
@@ -190,10 +190,16 @@ pub fn merge(
     plan: &Plan,
     variables: &Variables,
 ) -> Result<(Vec<Vec<u8>>, String), RelayError> {
-    let whole = Path { segments: Vec::new() };
-    let paths = [&whole];
-    let mut projections: Vec<Projection> = legs.iter().map(|(_, job, _)| Projection::new(&paths, job.max_response_bytes)).collect();
-    let mut readers: Vec<&mut dyn Sink> = projections.iter_mut().map(|projection| projection as &mut dyn Sink).collect();
+    // Each leg's document read through the plan of what the program reads of its `$name`.
+    let plans: Vec<Plan> = legs.iter().map(|(name, _, _)| Plan::for_variable(plan.program(), name)).collect();
+    let leg_paths: Vec<Vec<&Path>> = plans.iter().map(Plan::paths).collect();
+    let mut shapers: Vec<Shaper> = plans
+        .iter()
+        .zip(&leg_paths)
+        .zip(legs)
+        .map(|((leg_plan, paths), (_, job, _))| Shaper::new(leg_plan, paths, &[], job.max_response_bytes, Some(super::runtime::SCRATCH)))
+        .collect();
+    let mut readers: Vec<&mut dyn Sink> = shapers.iter_mut().map(|shaper| shaper as &mut dyn Sink).collect();
     let jobs: Vec<&Job> = legs.iter().map(|(_, job, _)| *job).collect();
     let bodies: Vec<&[u8]> = legs.iter().map(|(_, _, body)| *body).collect();
     let (outcomes, first_failure) = fetch_all(&jobs, &mut readers, &bodies, deadline, !partial_null);
@@ -205,11 +211,11 @@ pub fn merge(
     }
     let mut documents = Vec::new();
     let mut failed = String::new();
-    for (i, (outcome, projection)) in outcomes.into_iter().zip(projections).enumerate() {
-        // A 204 has no document: `null`.
-        let document = outcome.and_then(|empty| if empty { Ok(Vec::new()) } else { projection.finish() });
+    for (i, (outcome, shaper)) in outcomes.into_iter().zip(shapers).enumerate() {
+        // A 204 has no document: `null`. Otherwise the sparse copy of what the program reads.
+        let document = outcome.and_then(|empty| if empty { Ok(Vec::new()) } else { shaper.finish() });
         match document {
-            Ok(values) => documents.push(values.into_iter().flatten().next().unwrap_or_else(|| Vec::from(&b"null"[..]))),
+            Ok(values) => documents.push(values.into_iter().next().unwrap_or_else(|| Vec::from(&b"null"[..]))),
             Err(error) if !partial_null => return Err(named(i, error)),
             Err(_) => {
                 if !failed.is_empty() {

@@ -44,6 +44,8 @@ pub struct Plan {
     /// Which of `paths` are probes.
     probes: u64,
     streams: Vec<Stream>,
+    /// While planning: the variable whose document is planned (`None`: `.`).
+    root: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,8 +63,8 @@ struct Stream {
 
 impl Plan {
     pub fn new(program: &Expr) -> Plan {
-        let mut plan = Plan { program: Expr::Identity, paths: Vec::new(), probes: 0, streams: Vec::new() };
-        plan.program = plan.walk(program, &[], true);
+        let mut plan = Plan { program: Expr::Identity, paths: Vec::new(), probes: 0, streams: Vec::new(), root: None };
+        plan.program = plan.walk(program, Some(&[]), true);
         for stream in &mut plan.streams {
             stream.path += plan.paths.len();
         }
@@ -71,9 +73,32 @@ impl Plan {
         plan.paths.extend(stream_paths);
         if plan.paths.len() > MAX_PATHS {
             // More paths than the scanner's masks hold: the document is captured whole.
-            return Plan { program: program.clone(), paths: alloc::vec![Path { segments: Vec::new() }], probes: 0, streams: Vec::new() };
+            return Plan {
+                program: program.clone(),
+                paths: alloc::vec![Path { segments: Vec::new() }],
+                probes: 0,
+                streams: Vec::new(),
+                root: None,
+            };
         }
         plan
+    }
+
+    /// The plan of what `program` reads of the document `$name` holds (one of several
+    /// upstreams'): its paths captured, or probed, never streamed. Its program is `.`: the reader
+    /// it drives answers with the sparse copy, which the whole program then reads as `$name`.
+    pub fn for_variable(program: &Expr, name: &str) -> Plan {
+        let mut plan = Plan { program: Expr::Identity, paths: Vec::new(), probes: 0, streams: Vec::new(), root: Some(String::from(name)) };
+        plan.walk(program, None, true);
+        if plan.paths.len() > MAX_PATHS {
+            (plan.paths, plan.probes) = (alloc::vec![Path { segments: Vec::new() }], 0);
+        }
+        plan
+    }
+
+    /// The program, its streamed iterations replaced by their variables.
+    pub fn program(&self) -> &Expr {
+        &self.program
     }
 
     /// What the scanner follows.
@@ -95,37 +120,46 @@ impl Plan {
         }
     }
 
-    /// Walks `expr`, whose input is the value at `at`, noting what it reads; `sure` when it is
-    /// evaluated whatever the document holds (not behind a `select`, `//`, `and` or `or`), the
-    /// only place where an iteration may be streamed: a stream runs while the document is read,
-    /// before anything decides whether jq would have run it at all.
-    fn walk(&mut self, expr: &Expr, at: &[Segment], sure: bool) -> Expr {
-        if let Some(steps) = static_steps(expr) {
-            self.need(joined(at, steps), false);
+    /// Walks `expr`, whose input is the value at `at` (`None`: no value of this document, what
+    /// another part of the program made), noting what it reads; `sure` when it is evaluated
+    /// whatever the document holds (not behind a `select`, `//`, `and` or `or`), the only place
+    /// where an iteration may be streamed: a stream runs while the document is read, before
+    /// anything decides whether jq would have run it at all.
+    fn walk(&mut self, expr: &Expr, at: Option<&[Segment]>, sure: bool) -> Expr {
+        if let Some((base, steps)) = chain(expr) {
+            if let Some(path) = self.resolve(base, at, steps) {
+                self.need(path, false);
+            }
             return expr.clone();
         }
+        // Streams only for `.`: a variable's document (an upstream of several) is read whole.
+        let streams = sure && self.root.is_none();
         let walk = |plan: &mut Plan, inner: &Expr, sure: bool| Box::new(plan.walk(inner, at, sure));
         match expr {
             Expr::Pipe(left, right) => {
-                if let (Expr::Each(of, _), true) = (&**left, sure) {
+                if let (Expr::Each(of, _), true, Some(at)) = (&**left, streams, at) {
                     if static_steps(of).is_some() {
                         let iterate = Expr::Pipe(Box::new(probe_chain(at)), left.clone());
                         return Expr::Each(Box::new(self.stream(iterate, right)), false);
                     }
                 }
-                if let Some(steps) = static_steps(left) {
-                    let inner = joined(at, steps);
-                    self.need(inner.clone(), true);
-                    return Expr::Pipe(left.clone(), Box::new(self.walk(right, &inner, sure)));
+                if let Some((base, steps)) = chain(left) {
+                    let inner = self.resolve(base, at, steps);
+                    if let Some(inner) = &inner {
+                        self.need(inner.clone(), true);
+                    }
+                    return Expr::Pipe(left.clone(), Box::new(self.walk(right, inner.as_deref(), sure)));
                 }
                 if let Expr::Select(condition) = &**left {
                     return Expr::Pipe(Box::new(Expr::Select(walk(self, condition, sure))), walk(self, right, false));
                 }
-                Expr::Pipe(walk(self, left, sure), right.clone())
+                // The right side's input is what the left side makes, no path of the document; it
+                // may still read a variable's.
+                Expr::Pipe(walk(self, left, sure), Box::new(self.walk(right, None, sure)))
             }
-            Expr::Map(apply) if sure => {
+            Expr::Map(apply) if streams && at.is_some() => {
                 // `map` of what it cannot iterate fails as `map`, whatever the stream does.
-                let iterate = Expr::Pipe(Box::new(probe_chain(at)), Box::new(Expr::Map(Box::new(Expr::Identity))));
+                let iterate = Expr::Pipe(Box::new(probe_chain(at.unwrap_or(&[]))), Box::new(Expr::Map(Box::new(Expr::Identity))));
                 self.stream(iterate, apply)
             }
             Expr::Field(of, key, optional) => Expr::Field(walk(self, of, sure), key.clone(), *optional),
@@ -156,13 +190,30 @@ impl Plan {
             Expr::Alternative(a, b) => Expr::Alternative(walk(self, a, sure), walk(self, b, false)),
             Expr::Or(a, b) => Expr::Or(walk(self, a, sure), walk(self, b, false)),
             Expr::And(a, b) => Expr::And(walk(self, a, sure), walk(self, b, false)),
-            Expr::Literal(_) | Expr::Variable(_) | Expr::Array(None) => expr.clone(),
-            // What needs its input whole: `select` passes it on, `length`, `keys`, `has`, `type`,
-            // `not` and an unsure `map` read all of it.
+            Expr::Literal(_) | Expr::Array(None) => expr.clone(),
+            // What needs its input whole: `select` passes it on, an unsure `map` reads all of it
+            // (each of its elements the input of what it maps), and so do `length`, `keys`,
+            // `has`, `type` and `not`.
             _ => {
-                self.need(at.to_vec(), false);
-                expr.clone()
+                if let Some(at) = at {
+                    self.need(at.to_vec(), false);
+                }
+                match expr {
+                    Expr::Select(condition) => Expr::Select(Box::new(self.walk(condition, at, false))),
+                    Expr::Map(apply) => Expr::Map(Box::new(self.walk(apply, None, false))),
+                    _ => expr.clone(),
+                }
             }
+        }
+    }
+
+    /// The document path a chain from `base` reads: from `.`, below `at`; from the variable this
+    /// plan is for, from its root; `None` for any other.
+    fn resolve(&self, base: &Expr, at: Option<&[Segment]>, steps: Vec<Segment>) -> Option<Vec<Segment>> {
+        match base {
+            Expr::Identity => at.map(|at| joined(at, steps)),
+            Expr::Variable(name) if self.root.as_deref() == Some(name.as_str()) => Some(steps),
+            _ => None,
         }
     }
 
@@ -198,19 +249,25 @@ fn collect_steps(expr: &Expr, into: &mut Vec<Segment>) {
     }
 }
 
-/// The steps of `expr` when it is a path from its input by keys and small indexes (`.a.b[0]`).
-fn static_steps(expr: &Expr) -> Option<Vec<Segment>> {
+/// The base and steps of `expr` when it is a path by keys and small indexes from its input or
+/// from a variable (`.a.b[0]`, `$orders.items`).
+fn chain(expr: &Expr) -> Option<(&Expr, Vec<Segment>)> {
     let (of, segment) = match expr {
-        Expr::Identity => return Some(Vec::new()),
+        Expr::Identity | Expr::Variable(_) => return Some((expr, Vec::new())),
         Expr::Field(of, key, _) => (of, Segment { key: key.clone(), index: None, names: Names::Key }),
         Expr::Index(of, index @ 0..MAX_SPARSE_INDEX, _) => {
             (of, Segment { key: String::new(), index: Some(*index as u32), names: Names::Index })
         }
         _ => return None,
     };
-    let mut steps = static_steps(of)?;
+    let (base, mut steps) = chain(of)?;
     steps.push(segment);
-    Some(steps)
+    Some((base, steps))
+}
+
+/// The steps of `expr` when it is a path from its input by keys and small indexes (`.a.b[0]`).
+fn static_steps(expr: &Expr) -> Option<Vec<Segment>> {
+    chain(expr).filter(|(base, _)| matches!(base, Expr::Identity)).map(|(_, steps)| steps)
 }
 
 fn joined(at: &[Segment], steps: Vec<Segment>) -> Vec<Segment> {
@@ -533,6 +590,60 @@ mod tests {
         ] {
             same_as_whole(program, document);
         }
+    }
+
+    /// Each variable's document read through its own plan (in chunks of `size`), then the
+    /// program on the sparse copies: what the program answers on the whole documents.
+    fn variables_as_whole(program: &str, documents: &[(&str, &str)]) {
+        let expr = parse(program).unwrap();
+        let whole: Vec<(&str, &[u8])> = documents.iter().map(|(name, text)| (*name, text.as_bytes())).collect();
+        let expected =
+            eval(&expr, Value::Found(b"null"), &whole).map(|values| values.iter().map(|v| v.text().to_vec()).collect::<Vec<_>>());
+        for size in [1, 3, 100] {
+            let plans: Vec<Plan> = documents.iter().map(|(name, _)| Plan::for_variable(&expr, name)).collect();
+            let sparse: Vec<Vec<u8>> = plans
+                .iter()
+                .zip(documents)
+                .map(|(plan, (_, text))| {
+                    let paths = plan.paths();
+                    let mut shaper = Shaper::new(plan, &paths, &[], u64::MAX, None);
+                    text.as_bytes().chunks(size).for_each(|chunk| shaper.push(chunk).unwrap());
+                    shaper.finish().unwrap().remove(0)
+                })
+                .collect();
+            let bound: Vec<(&str, &[u8])> = documents.iter().zip(&sparse).map(|((name, _), text)| (*name, text.as_slice())).collect();
+            let answered =
+                eval(&expr, Value::Found(b"null"), &bound).map(|values| values.iter().map(|v| v.text().to_vec()).collect::<Vec<_>>());
+            assert_eq!(
+                answered,
+                expected,
+                "{program} in chunks of {size}, sparse {:?}",
+                sparse.iter().map(|s| String::from_utf8_lossy(s)).collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
+    fn a_variables_document_keeps_only_what_the_program_reads() {
+        let a = r#"{"name":"p","big":[1,2,3],"items":[{"id":1,"t":2.50},{"id":2}],"n":{"m":[true]}}"#;
+        let b = r#"{"items":[{"id":"x"}],"name":5}"#;
+        for program in [
+            "{name: $a.name, ids: [$a.items[] | .id], n: ($b.items | length)}",
+            "$a.n.m[0], $b.name",
+            "[$a.items[] | select(.t) | {id}]",
+            "$a | .items[1].id",
+            "$b.name.x?",
+            "$b.name.x",
+            "[$a.big[], $b.items[0]]",
+            "{a: ($a | keys), b: ($b.items | map(.id))}",
+            "($a.missing // $b.items[0].id)",
+            "[.[]?, $a.name]",
+        ] {
+            variables_as_whole(program, &[("a", a), ("b", b)]);
+        }
+        let plan = Plan::for_variable(&parse("{x: $a.name, y: [$a.items[] | .id]}").unwrap(), "a");
+        assert_eq!(plan.paths.len(), 2, "{:?}", plan.paths);
+        assert!(plan.paths.iter().all(|path| !path.segments.iter().any(|s| s.key == "big")));
     }
 
     #[test]
