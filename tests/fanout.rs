@@ -13,6 +13,11 @@ const COMPONENT: &str = "edge_relay.wasm";
 const SHAPE: &str = r#"{name: $profile.name, orders: [$orders.items[] | {id, total}], unread: ($notes.items | length), city: $query.city}"#;
 
 fn fan_out(profile: &Upstream, orders: &Upstream, notes: &Upstream, extra: &[(&'static str, &str)]) -> Serve {
+    fan_out_under(&[], profile, orders, notes, extra)
+}
+
+/// [`fan_out`] with more `wasmtime serve` flags.
+fn fan_out_under(flags: &[&str], profile: &Upstream, orders: &Upstream, notes: &Upstream, extra: &[(&'static str, &str)]) -> Serve {
     let mut env = vec![
         ("RELAY_ROUTE", String::from("/screen/{user}")),
         ("RELAY_UPSTREAMS", String::from("profile,orders,notes")),
@@ -25,7 +30,7 @@ fn fan_out(profile: &Upstream, orders: &Upstream, notes: &Upstream, extra: &[(&'
     // A setting given in `extra` replaces the one above (wasmtime keeps the first of a name).
     env.retain(|(name, _)| !extra.iter().any(|(other, _)| other == name));
     env.extend(extra.iter().map(|(name, value)| (*name, value.to_string())));
-    Serve::start(COMPONENT, &env)
+    Serve::start_with(COMPONENT, flags, &env)
 }
 
 fn slow(pause_ms: u64, body: &'static str) -> Upstream {
@@ -182,19 +187,8 @@ fn a_huge_upstream_costs_only_what_the_shape_reads_of_it() {
     assert!(huge.len() > 20_000_000, "{}", huge.len());
     let (profile, notes) = (slow(0, PROFILE), slow(0, NOTES));
     let orders = Upstream::start(move |_| json(200, &huge));
-    let mut env = vec![
-        ("RELAY_ROUTE", String::from("/screen/{user}")),
-        ("RELAY_UPSTREAMS", String::from("profile,orders,notes")),
-        ("RELAY_PROFILE_URL", profile.url("/users/{user}")),
-        ("RELAY_ORDERS_URL", orders.url("/orders")),
-        ("RELAY_NOTES_URL", notes.url("/notes")),
-        (
-            "RELAY_SHAPE",
-            String::from("{name: $profile.name, last: $orders.items[299999].id, of: $orders.name, unread: ($notes.items | length)}"),
-        ),
-        ("RELAY_MAX_RESPONSE_BYTES", String::from("100000000")),
-    ];
-    env.push(("RELAY_DEADLINE_MS", String::from("20000")));
-    let relay = Serve::start_with(COMPONENT, &["-W", "max-memory-size=8388608"], &env);
+    let shape = "{name: $profile.name, last: $orders.items[299999].id, of: $orders.name, unread: ($notes.items | length)}";
+    let extra = [("RELAY_SHAPE", shape), ("RELAY_MAX_RESPONSE_BYTES", "100000000"), ("RELAY_DEADLINE_MS", "20000")];
+    let relay = fan_out_under(&["-W", "max-memory-size=8388608"], &profile, &orders, &notes, &extra);
     request(relay.port, "GET", "/screen/7", &[], b"").assert(200, r#"{"name":"Zo\u00eb","last":299999,"of":"o","unread":3}"#);
 }
