@@ -12,11 +12,11 @@ use crate::field::{self, Field};
 use crate::json::hex_value;
 use crate::route::{self, Route};
 use crate::shape::{self, Expr, Plan};
+use crate::template::UrlTemplate;
+use crate::text::{self, parse_u64};
 
 /// The variables a shape of the HTTP component reads: the client's query and route placeholders.
 const VARIABLES: &[&str] = &["query", "params"];
-use crate::template::UrlTemplate;
-use crate::text::{self, parse_u64};
 
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_MAX_REQUEST_BYTES: u64 = 1_048_576;
@@ -152,6 +152,9 @@ pub fn is_leg_name(name: &str) -> bool {
     variable && !VARIABLES.contains(&name)
 }
 
+/// Why several upstreams without `RELAY_SHAPE` are no configuration.
+pub const NO_SHAPE: &str = "is not set: several upstreams are merged by a shape";
+
 /// The most upstreams one request fetches: each is a pollable in one `poll`.
 pub const MAX_LEGS: usize = 8;
 
@@ -262,7 +265,7 @@ impl Config {
         match get("RELAY_SHAPE") {
             Some(_) if fields.is_some() => return Err("is set with RELAY_FIELDS, its shorthand: keep one".into()),
             Some(program) => job.shape = Some(Plan::new(&shape::compile(program, &variables, true)?)),
-            None if legs.is_some() => return Err("is not set: several upstreams are merged by a shape".into()),
+            None if legs.is_some() => return Err(NO_SHAPE.into()),
             None => job.fields = field::parse_list(required("RELAY_FIELDS")?)?,
         }
         if let Some(program) = get("RELAY_REQUEST_SHAPE") {

@@ -10,6 +10,7 @@ use crate::config::{is_connection_header, port_of, Config, Job, Scheme, Upstream
 use crate::error::RelayError;
 use crate::json::write_escaped;
 use crate::route::{query_params, Params, Value as RouteValue};
+use crate::shape::{shape_request, Expr};
 use crate::template::append_query;
 use crate::template::UrlTemplate;
 use crate::text;
@@ -139,6 +140,22 @@ impl Config {
         completed?;
         // A request shape reads the client's body even for an upstream that gets none of it.
         Ok(Plan::Relay { body })
+    }
+
+    /// What a shape of this request reads as `$query` and `$params`.
+    pub fn variables(&self) -> [(&'static str, &[u8]); 2] {
+        variables(&self.query_json, &self.params_json)
+    }
+
+    /// The body of an upstream request with `method` built from the client's `body`: none for a
+    /// method without one, `shape`'s output when there is a request shape (`RELAY_REQUEST_SHAPE`,
+    /// or an upstream's own), else `None`: the client's as it is.
+    pub fn upstream_body(&self, shape: Option<&Expr>, method: &str, body: &[u8]) -> Result<Option<Vec<u8>>, RelayError> {
+        match shape {
+            _ if is_bodiless(method) => Ok(Some(Vec::new())),
+            Some(shape) => shape_request(shape, body, &self.variables()).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Completes `job` for `request`: `url` with its placeholders filled, the forwarded query
@@ -287,6 +304,12 @@ pub fn redirected_method(status: u16, method: &str) -> Option<&'static str> {
         301 | 302 if method == "POST" => Some("GET"),
         _ => None,
     }
+}
+
+/// A shape's `$query` and `$params`, from their JSON texts (for a caller that holds the rest of
+/// the configuration mutably: [`Config::variables`] otherwise).
+pub fn variables<'a>(query: &'a [u8], params: &'a [u8]) -> [(&'static str, &'a [u8]); 2] {
+    [("query", query), ("params", params)]
 }
 
 /// `{"name":"value",...}`, what a shape sees as `$query` or `$params`; a repeated name is read

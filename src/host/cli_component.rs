@@ -15,7 +15,7 @@ use super::outbound::{exchange, Rules, Shaped};
 use super::streams::{write_all, Deadline};
 use crate::answer::Reader;
 use crate::cli::{exit_code, locate_in_preopens, parse_args, Command, Data, Invocation, OUTPUT_FAILED, USAGE};
-use crate::config::{Job, Names};
+use crate::config::{Job, Names, NO_SHAPE};
 use crate::error::RelayError;
 use crate::relay::{BodyCollector, Projection, Sink};
 use crate::shape::Shaper;
@@ -57,17 +57,9 @@ fn relay(invocation: &Invocation) -> Result<Vec<u8>, RelayError> {
         Some(plan) => Reader::Shape(Shaper::new(plan, &paths, &[], limit, Some(super::runtime::SCRATCH))),
         None => Reader::Fields(Projection::new(&paths, limit)),
     };
-    match &invocation.input {
-        Some(Data::File(path)) => {
-            let (stream, _file) = open_file(path, "--input")?;
-            read_into(&stream, &mut reader, path, "--input")?;
-            return invocation.render(&reader.finish()?);
-        }
-        Some(_) => {
-            read_into(&stdin::get_stdin(), &mut reader, "-", "--input")?;
-            return invocation.render(&reader.finish()?);
-        }
-        None => {}
+    if let Some(input) = &invocation.input {
+        read(input, &mut reader, "--input")?;
+        return invocation.render(&reader.finish()?);
     }
     let body = match &invocation.data {
         Data::None => Vec::new(),
@@ -77,15 +69,9 @@ fn relay(invocation: &Invocation) -> Result<Vec<u8>, RelayError> {
             }
             Vec::from(text.as_bytes())
         }
-        Data::File(path) => {
+        source => {
             let mut collector = BodyCollector::new(u64::MAX >> 1);
-            let (stream, _file) = open_file(path, "--data")?;
-            read_into(&stream, &mut collector, path, "--data")?;
-            collector.finish()?
-        }
-        Data::Stdin => {
-            let mut collector = BodyCollector::new(u64::MAX >> 1);
-            read_into(&stdin::get_stdin(), &mut collector, "-", "--data")?;
+            read(source, &mut collector, "--data")?;
             collector.finish()?
         }
     };
@@ -95,7 +81,8 @@ fn relay(invocation: &Invocation) -> Result<Vec<u8>, RelayError> {
             invocation.upstreams.iter().map(|(_, upstream)| Job { upstream: upstream.clone(), shape: None, ..job.clone() }).collect();
         let legs: Vec<(&str, &Job, &[u8])> =
             invocation.upstreams.iter().zip(&jobs).map(|((name, _), job)| (name.as_str(), job, body.as_slice())).collect();
-        let plan = job.shape.as_ref().ok_or(RelayError::NotFound)?;
+        // `parse_args` refuses --upstream without --shape.
+        let plan = job.shape.as_ref().ok_or_else(|| RelayError::config("--shape", NO_SHAPE))?;
         let mut deadline = Deadline::new(job.timeout_ms, job.deadline_ms);
         let (outputs, _) = merge(&legs, &mut deadline, false, plan, &[])?;
         return invocation.render(&outputs.into_iter().map(Some).collect::<Vec<_>>());
@@ -106,6 +93,18 @@ fn relay(invocation: &Invocation) -> Result<Vec<u8>, RelayError> {
         Shaped::Read => invocation.render(&reader.finish()?),
         // A 204 or a 304 has no value at any path.
         _ => invocation.render(&alloc::vec![None; paths.len()]),
+    }
+}
+
+/// Reads `source`, a file (`Data::File`) or stdin (anything else), to its end into `sink`;
+/// `setting` is the option a failure is reported for.
+fn read(source: &Data, sink: &mut dyn Sink, setting: &'static str) -> Result<(), RelayError> {
+    match source {
+        Data::File(path) => {
+            let (stream, _file) = open_file(path, setting)?;
+            read_into(&stream, sink, path, setting)
+        }
+        _ => read_into(&stdin::get_stdin(), sink, "-", setting),
     }
 }
 

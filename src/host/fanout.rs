@@ -7,8 +7,8 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::abi::{IncomingBody, IncomingResponse, InputStream, Pollable, StreamError};
-use super::outbound::{map_stream_error, start, timed_out, Pending};
+use super::abi::{Header, IncomingBody, IncomingResponse, InputStream, Pollable, StreamError};
+use super::outbound::{is_encoded, map_stream_error, start, timed_out, Pending};
 use super::streams::{Deadline, StreamFailure};
 use crate::config::Job;
 use crate::error::RelayError;
@@ -40,8 +40,27 @@ impl Leg {
         }
     }
 
-    /// Ends the leg with `outcome`, its handles handed back.
+    /// A failed leg's error, taken out of it.
+    fn take_failure(&mut self) -> Option<RelayError> {
+        match self {
+            Leg::Done(outcome) if outcome.is_err() => core::mem::replace(outcome, Ok(false)).err(),
+            _ => None,
+        }
+    }
+
+    /// What became of a leg that has ended (every leg has, once `fetch_all`'s loop is done).
+    fn into_outcome(self) -> Result<bool, RelayError> {
+        match self {
+            Leg::Done(outcome) => outcome,
+            _ => Err(RelayError::UpstreamUnreachable { detail: "cancelled: another upstream failed" }),
+        }
+    }
+
+    /// Ends the leg with `outcome`, its handles handed back (a leg that has ended keeps its own).
     fn finish(&mut self, outcome: Result<bool, RelayError>) {
+        if matches!(self, Leg::Done(_)) {
+            return;
+        }
         match core::mem::replace(self, Leg::Done(outcome)) {
             Leg::Waiting(pending) => pending.release(),
             Leg::Reading { ready, stream, body, response } => {
@@ -90,10 +109,7 @@ impl Leg {
         deadline.progress();
         let status = response.status();
         let entries = response.headers().take_entries();
-        let encoded = entries
-            .iter()
-            .find(|entry| entry.name() == "content-encoding")
-            .is_some_and(|entry| !entry.value().trim_ascii().eq_ignore_ascii_case(b"identity"));
+        let encoded = is_encoded(entries.iter().find(|entry| entry.name() == "content-encoding").map(Header::value));
         let outcome = match disposition(status) {
             Disposition::Shape if encoded => Err(RelayError::UpstreamEncoded),
             Disposition::Shape => {
@@ -122,16 +138,16 @@ impl Leg {
 }
 
 /// Sends each job's body (`bodies[i]` to `jobs[i]`'s upstream), then reads every answer into its
-/// reader as it comes.
-/// Each outcome: the document was read (`true` for a 204's none), or why not. With `fail_fast`,
-/// the first failure cancels the rest (their handles handed back) and is the one named second.
+/// reader as it comes. Each outcome: the document was read (`true` for a 204's none), or why not.
+/// With `fail_fast`, the first leg to fail is the error (with its index), the others cancelled,
+/// their handles handed back.
 pub fn fetch_all(
     jobs: &[&Job],
     readers: &mut [&mut dyn Sink],
     bodies: &[&[u8]],
     deadline: &mut Deadline,
     fail_fast: bool,
-) -> (Vec<Result<bool, RelayError>>, Option<usize>) {
+) -> Result<Vec<Result<bool, RelayError>>, (usize, RelayError)> {
     let mut legs: Vec<Leg> = jobs
         .iter()
         .zip(bodies)
@@ -140,19 +156,21 @@ pub fn fetch_all(
             Err(error) => Leg::Done(Err(error)),
         })
         .collect();
-    let mut first_failure = None;
-    loop {
-        for (i, ((leg, job), reader)) in legs.iter_mut().zip(jobs).zip(readers.iter_mut()).enumerate() {
-            leg.advance(job, *reader, deadline);
-            if first_failure.is_none() && matches!(leg, Leg::Done(Err(_))) {
-                first_failure = Some(i);
-            }
+    let failed = |legs: &mut Vec<Leg>, i: usize| -> Option<(usize, RelayError)> {
+        let error = legs.get_mut(i)?.take_failure()?;
+        for leg in legs.iter_mut() {
+            leg.finish(Err(RelayError::UpstreamUnreachable { detail: "cancelled: another upstream failed" }));
         }
-        if fail_fast && first_failure.is_some() {
-            for leg in legs.iter_mut().filter(|leg| leg.pollable().is_some()) {
-                leg.finish(Err(RelayError::UpstreamUnreachable { detail: "cancelled: another upstream failed" }));
+        Some((i, error))
+    };
+    loop {
+        for ((leg, job), reader) in legs.iter_mut().zip(jobs).zip(readers.iter_mut()) {
+            leg.advance(job, *reader, deadline);
+        }
+        if fail_fast {
+            if let Some(failure) = (0..legs.len()).find_map(|i| failed(&mut legs, i)) {
+                return Err(failure);
             }
-            break;
         }
         let pollables: Vec<&Pollable> = legs.iter().filter_map(Leg::pollable).collect();
         if pollables.is_empty() {
@@ -160,23 +178,14 @@ pub fn fetch_all(
         }
         if let Err(StreamFailure::TimedOut { whole }) = deadline.wait(&pollables) {
             // Every leg still open ran out of time.
-            for (i, (leg, job)) in legs.iter_mut().zip(jobs).enumerate() {
+            for (leg, job) in legs.iter_mut().zip(jobs) {
                 if leg.pollable().is_some() {
                     leg.finish(Err(timed_out(whole, job)));
-                    first_failure = first_failure.or(Some(i));
                 }
             }
-            break;
         }
     }
-    let outcomes = legs
-        .into_iter()
-        .map(|leg| match leg {
-            Leg::Done(outcome) => outcome,
-            _ => Ok(false),
-        })
-        .collect();
-    (outcomes, first_failure)
+    Ok(legs.into_iter().map(Leg::into_outcome).collect())
 }
 
 /// Fetches every leg (its name, its job, its body) at once and runs `plan` with each document as its `$name` (`.` is `null`),
@@ -202,13 +211,10 @@ pub fn merge(
     let mut readers: Vec<&mut dyn Sink> = shapers.iter_mut().map(|shaper| shaper as &mut dyn Sink).collect();
     let jobs: Vec<&Job> = legs.iter().map(|(_, job, _)| *job).collect();
     let bodies: Vec<&[u8]> = legs.iter().map(|(_, _, body)| *body).collect();
-    let (outcomes, first_failure) = fetch_all(&jobs, &mut readers, &bodies, deadline, !partial_null);
+    let fetched = fetch_all(&jobs, &mut readers, &bodies, deadline, !partial_null);
     drop(readers);
     let named = |i: usize, error| RelayError::InUpstream { name: String::from(legs[i].0), error: Box::new(error) };
-    if let (Some(i), false) = (first_failure, partial_null) {
-        let error = outcomes.into_iter().nth(i).and_then(Result::err).unwrap_or(RelayError::NotFound);
-        return Err(named(i, error));
-    }
+    let outcomes = fetched.map_err(|(i, error)| named(i, error))?;
     let mut documents = Vec::new();
     let mut failed = String::new();
     for (i, (outcome, shaper)) in outcomes.into_iter().zip(shapers).enumerate() {

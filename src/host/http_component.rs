@@ -8,11 +8,11 @@ use super::fanout::merge;
 use super::outbound::{exchange, Rules, Shaped};
 use super::streams::{drain, write_all, Deadline, StreamFailure};
 use crate::answer::Reader;
-use crate::config::{Config, Job, DEFAULT_DEADLINE_MS, DEFAULT_TIMEOUT_MS};
+use crate::config::{Config, Job, DEFAULT_DEADLINE_MS, DEFAULT_TIMEOUT_MS, NO_SHAPE};
 use crate::error::RelayError;
-use crate::gateway::{is_bodiless, Entry, Headers, Plan, Request};
+use crate::gateway::{variables, Entry, Headers, Plan, Request};
 use crate::relay::{paths_of, write_answer, BodyCollector, Projection};
-use crate::shape::{shape_request, Shaper};
+use crate::shape::Shaper;
 use crate::text::push_u64;
 
 /// An answer to write: its status, its headers besides `content-type` and `content-length`, and
@@ -119,9 +119,8 @@ fn relay(
     if !config.legs.is_empty() {
         return fan_out(config, &body).map_err(bare);
     }
-    if let Some(request_shape) = &config.request_shape {
-        let variables = [("query", &config.query_json[..]), ("params", &config.params_json[..])];
-        body = if is_bodiless(&config.job.method) { Vec::new() } else { shape_request(request_shape, &body, &variables).map_err(bare)? };
+    if let Some(shaped) = config.upstream_body(config.request_shape.as_ref(), &config.job.method, &body).map_err(bare)? {
+        body = shaped;
     }
     // The fields and the shape leave the job for the exchange, which may change its URL and
     // method (redirects).
@@ -129,7 +128,8 @@ fn relay(
     let shape = config.job.shape.take();
     let limit = config.job.max_response_bytes;
     let paths = shape.as_ref().map_or_else(|| paths_of(&fields), |plan| plan.paths());
-    let variables = [("query", &config.query_json[..]), ("params", &config.params_json[..])];
+    // Borrowed field by field: the exchange takes the job mutably.
+    let variables = variables(&config.query_json, &config.params_json);
     let mut reader = match &shape {
         Some(plan) => Reader::Shape(Shaper::new(plan, &paths, &variables, limit, Some(super::runtime::SCRATCH))),
         None => Reader::Fields(Projection::new(&paths, limit)),
@@ -157,22 +157,17 @@ fn relay(
 /// Fetches every upstream of `RELAY_UPSTREAMS` at once and answers with the shape; the
 /// `x-relay-failed` header lists those that failed under `RELAY_PARTIAL=null`.
 fn fan_out(config: &Config, body: &[u8]) -> Result<Reply, RelayError> {
-    let relays = [("query", &config.query_json[..]), ("params", &config.params_json[..])];
-    // Each leg's body: its request shape's (or the unnamed one's) of the client's, or the
-    // client's; none for a method without one.
     let mut bodies = Vec::new();
     for leg in &config.legs {
-        bodies.push(match leg.request_shape.as_ref().or(config.request_shape.as_ref()) {
-            _ if is_bodiless(&leg.job.method) => Vec::new(),
-            Some(shape) => shape_request(shape, body, &relays)?,
-            None => Vec::from(body),
-        });
+        let shape = leg.request_shape.as_ref().or(config.request_shape.as_ref());
+        bodies.push(config.upstream_body(shape, &leg.job.method, body)?.unwrap_or_else(|| Vec::from(body)));
     }
     let legs: Vec<(&str, &Job, &[u8])> =
         config.legs.iter().zip(&bodies).map(|(leg, body)| (leg.name.as_str(), &leg.job, body.as_slice())).collect();
-    let plan = config.job.shape.as_ref().ok_or(RelayError::NotFound)?;
+    // With several upstreams the configuration holds a shape.
+    let plan = config.job.shape.as_ref().ok_or_else(|| RelayError::config("RELAY_SHAPE", NO_SHAPE))?;
     let mut deadline = Deadline::new(config.job.timeout_ms, config.job.deadline_ms);
-    let (outputs, failed) = merge(&legs, &mut deadline, config.partial_null, plan, &relays)?;
+    let (outputs, failed) = merge(&legs, &mut deadline, config.partial_null, plan, &config.variables())?;
     let mut headers = Headers::new();
     if !failed.is_empty() {
         headers.push(("x-relay-failed", failed.leak().as_bytes()));

@@ -86,7 +86,7 @@ pub fn exchange(job: &mut Job, reader: &mut dyn Sink, mut body: &[u8], rules: &R
                 headers.push((name, entry.value()));
             }
         }
-        let encoded = found("content-encoding").is_some_and(|coding| !coding.trim_ascii().eq_ignore_ascii_case(b"identity"));
+        let encoded = is_encoded(found("content-encoding"));
         let body = match disposition {
             Disposition::Shape if encoded => Err(RelayError::UpstreamEncoded),
             Disposition::Shape => read(&response, reader, job, &mut deadline).map(|()| Shaped::Read),
@@ -99,6 +99,11 @@ pub fn exchange(job: &mut Job, reader: &mut dyn Sink, mut body: &[u8], rules: &R
         response.release();
         return Ok(Answered { status, headers, body });
     }
+}
+
+/// Whether an answer's `content-encoding` is one the relay did not ask for (it asks for none).
+pub(super) fn is_encoded(coding: Option<&[u8]>) -> bool {
+    coding.is_some_and(|coding| !coding.trim_ascii().eq_ignore_ascii_case(b"identity"))
 }
 
 /// Sends one request to the job's upstream, its body included; the answer is still to come.

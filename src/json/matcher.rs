@@ -47,6 +47,7 @@ impl<'p> Scanner<'p> {
                         ends.clear();
                     }
                 } else if self.probes & 1 << i != 0 {
+                    // A probe notes the type alone.
                 } else if self.streams & 1 << i == 0 {
                     *capture = Some(Vec::new());
                     *from = at;

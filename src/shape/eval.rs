@@ -139,7 +139,10 @@ fn run<'d>(expr: &'d Expr, input: &Value<'d>, vars: &Variables<'d>, emit: &mut E
             let members = members(input).map_err(|met| step_error(String::from("map"), met))?;
             let mut items = Vec::from(&b"["[..]);
             for (_, member) in members {
-                run(inner, &member, vars, &mut |value| append_item(&mut items, &value))?;
+                run(inner, &member, vars, &mut |value| {
+                    push_item(&mut items, value.text());
+                    Ok(())
+                })?;
             }
             items.push(b']');
             emit(Value::Built(items))
@@ -147,7 +150,10 @@ fn run<'d>(expr: &'d Expr, input: &Value<'d>, vars: &Variables<'d>, emit: &mut E
         Expr::Array(inner) => {
             let mut items = Vec::from(&b"["[..]);
             if let Some(inner) = inner {
-                run(inner, input, vars, &mut |value| append_item(&mut items, &value))?;
+                run(inner, input, vars, &mut |value| {
+                    push_item(&mut items, value.text());
+                    Ok(())
+                })?;
             }
             items.push(b']');
             emit(Value::Built(items))
@@ -165,13 +171,13 @@ fn run<'d>(expr: &'d Expr, input: &Value<'d>, vars: &Variables<'d>, emit: &mut E
     }
 }
 
-/// Appends a value to an array's text being built (`[` and the items so far).
-fn append_item(items: &mut Vec<u8>, value: &Value) -> Result<(), EvalError> {
+/// Appends an item to an array's text being built, `[` and the items so far (the array is closed
+/// by its builder).
+pub(super) fn push_item(items: &mut Vec<u8>, text: &[u8]) {
     if items.len() > 1 {
         items.push(b',');
     }
-    items.extend_from_slice(value.text());
-    Ok(())
+    items.extend_from_slice(text);
 }
 
 /// Every combination of the entries' outputs, the first entry varying slowest; each entry is
@@ -229,18 +235,6 @@ fn quoted(text: &str) -> Vec<u8> {
     let mut out = Vec::new();
     write_string(&mut out, text.as_bytes());
     out
-}
-
-fn array(items: &[Value]) -> Value<'static> {
-    let mut out = Vec::from(&b"["[..]);
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(item.text());
-    }
-    out.push(b']');
-    Value::Built(out)
 }
 
 fn truthy(value: &Value) -> bool {
@@ -461,21 +455,22 @@ fn sorted_names(members: Members) -> Vec<Vec<u8>> {
 /// jq's `keys`: an object's keys sorted by code point (each once), an array's indexes.
 fn keys<'d>(value: &Value<'d>) -> Result<Value<'d>, EvalError> {
     let members = members(value).map_err(|met| step_error(String::from("keys"), met))?;
-    let mut items: Vec<Value> = Vec::new();
+    let mut items = Vec::from(&b"["[..]);
     if kind(value.text()) == "object" {
-        items.extend(sorted_names(members).iter().map(|name| {
+        for name in sorted_names(members) {
             let mut text = Vec::new();
-            write_string(&mut text, name);
-            Value::Built(text)
-        }));
+            write_string(&mut text, &name);
+            push_item(&mut items, &text);
+        }
     } else {
         for i in 0..members.len() {
             let mut digits = String::new();
             crate::text::push_u64(&mut digits, i as u64);
-            items.push(Value::Built(digits.into_bytes()));
+            push_item(&mut items, digits.as_bytes());
         }
     }
-    Ok(array(&items))
+    items.push(b']');
+    Ok(Value::Built(items))
 }
 
 /// The deepest nesting `==` compares: it recurses once a level, on a 64 KiB stack.

@@ -21,7 +21,7 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::eval::{eval, EvalError, Value, Variables};
+use super::eval::{eval, push_item, EvalError, Value, Variables};
 use super::parse::Expr;
 use super::yields_one;
 use crate::error::RelayError;
@@ -383,12 +383,7 @@ impl<'p> Shaper<'p> {
         let captured = plan.paths.len() - plan.streams.len();
         let mut entries: Vec<Entry> =
             (0..captured).map(|i| Entry { segments: &plan.paths[i].segments, met: scanner.met(i), found: scanner.found(i) }).collect();
-        let mut sparse = Vec::new();
-        if entries.iter().any(|entry| !entry.met.is_empty()) {
-            write_sparse(&mut sparse, &entries, 0);
-        } else {
-            sparse.extend_from_slice(b"null");
-        }
+        let sparse = sparse_copy(&entries);
         // The iterations' own errors, met on a copy where each iterated value is as typed.
         for stream in &plan.streams {
             let segments = &plan.paths[stream.path].segments;
@@ -396,11 +391,7 @@ impl<'p> Shaper<'p> {
             let met = scanner.met(stream.path);
             entries.clear();
             entries.push(Entry { segments: &segments[..steps], met: met.get(..=steps).unwrap_or(met), found: None });
-            let mut copy = Vec::new();
-            if !entries[0].met.is_empty() {
-                write_sparse(&mut copy, &entries, 0);
-            }
-            eval(&stream.iterate, Value::Found(if copy.is_empty() { b"null" } else { &copy }), &[]).map_err(shape_error)?;
+            eval(&stream.iterate, Value::Found(&sparse_copy(&entries)), &[]).map_err(shape_error)?;
         }
         for outputs in &mut self.outputs {
             outputs.push(b']');
@@ -440,18 +431,27 @@ fn shape_error(error: EvalError) -> RelayError {
 /// hold.
 fn append(list: &mut Vec<u8>, value: &[u8]) -> Result<(), RelayError> {
     list.try_reserve(value.len() + 1).map_err(|_| RelayError::AnswerOverMemory)?;
-    if list.len() > 1 {
-        list.push(b',');
-    }
-    list.extend_from_slice(value);
+    push_item(list, value);
     Ok(())
 }
 
 /// What the scan learnt about one path.
+#[derive(Clone, Copy)]
 struct Entry<'s> {
     segments: &'s [Segment],
     met: &'s [u8],
     found: Option<&'s [u8]>,
+}
+
+/// The sparse copy of the document `entries` tell of; `null` where they met nothing (a program
+/// that reads nothing of it).
+fn sparse_copy(entries: &[Entry]) -> Vec<u8> {
+    let mut copy = Vec::new();
+    write_sparse(&mut copy, entries, 0);
+    if copy.is_empty() {
+        copy.extend_from_slice(b"null");
+    }
+    copy
 }
 
 /// Writes the value at `depth` of `entries` (every one of which reached it) as the program will
@@ -462,7 +462,7 @@ fn write_sparse(out: &mut Vec<u8>, entries: &[Entry], depth: usize) {
         out.extend_from_slice(found);
         return;
     }
-    let Some(&first) = entries.first().and_then(|entry| entry.met.get(depth)) else { return };
+    let Some(&first) = entries.iter().find_map(|entry| entry.met.get(depth)) else { return };
     let object = match first {
         b'{' => true,
         b'[' => false,
@@ -473,47 +473,50 @@ fn write_sparse(out: &mut Vec<u8>, entries: &[Entry], depth: usize) {
         _ => return out.push(b'0'),
     };
     // The entries that reached a member of this container, each by its segment here.
-    let inside: Vec<&Entry> = entries.iter().filter(|entry| entry.met.len() > depth + 1).collect();
-    let segment = |entry: &Entry| entry.segments.get(depth).cloned();
+    let inside: Vec<(&Segment, Entry)> =
+        entries.iter().filter(|entry| entry.met.len() > depth + 1).filter_map(|entry| Some((entry.segments.get(depth)?, *entry))).collect();
+    let group = |same: &dyn Fn(&Segment) -> bool| -> Vec<Entry> {
+        inside.iter().filter(|(segment, _)| same(segment)).map(|(_, entry)| *entry).collect()
+    };
     out.push(first);
     if object {
-        let mut written: Vec<String> = Vec::new();
-        for entry in &inside {
-            let Some(key) = segment(entry).map(|segment| segment.key) else { continue };
+        let mut written: Vec<&str> = Vec::new();
+        for (segment, _) in &inside {
+            let key = segment.key.as_str();
             if written.contains(&key) {
                 continue;
             }
-            let group: Vec<Entry> = inside.iter().filter(|other| segment(other).is_some_and(|s| s.key == key)).map(|e| e.copy()).collect();
             if !written.is_empty() {
                 out.push(b',');
             }
             write_string(out, key.as_bytes());
             out.push(b':');
-            write_sparse(out, &group, depth + 1);
+            write_sparse(out, &group(&|other| other.key == key), depth + 1);
             written.push(key);
         }
         out.push(b'}');
     } else {
-        let last = inside.iter().filter_map(|entry| segment(entry)?.index).max();
-        for index in last.map_or(0..0, |last| 0..last + 1) {
-            if index > 0 {
-                out.push(b',');
-            }
-            let group: Vec<Entry> =
-                inside.iter().filter(|other| segment(other).and_then(|s| s.index) == Some(index)).map(|e| e.copy()).collect();
-            if group.is_empty() {
-                out.push(b'0');
-            } else {
-                write_sparse(out, &group, depth + 1);
+        // The indexes read, in order; each element before one is written `0` (never read).
+        let mut indexes: Vec<u32> = Vec::new();
+        for index in inside.iter().filter_map(|(segment, _)| segment.index) {
+            if let Err(at) = indexes.binary_search(&index) {
+                indexes.insert(at, index);
             }
         }
+        let mut next = 0;
+        for index in indexes {
+            while next < index {
+                out.extend_from_slice(b"0,");
+                next += 1;
+            }
+            write_sparse(out, &group(&|other| other.index == Some(index)), depth + 1);
+            out.push(b',');
+            next += 1;
+        }
+        if out.last() == Some(&b',') {
+            out.pop();
+        }
         out.push(b']');
-    }
-}
-
-impl Entry<'_> {
-    fn copy(&self) -> Entry<'_> {
-        Entry { segments: self.segments, met: self.met, found: self.found }
     }
 }
 
