@@ -139,3 +139,38 @@ fn the_component_gives_every_case_its_verdict() {
     }
     assert!(wrong.is_empty(), "wrong answers from the component: {wrong:?}");
 }
+
+/// The component passes over plain string text sixteen bytes a step (wasm SIMD128), the host
+/// build eight (SWAR): a byte that ends the run (a quote, a backslash, a control character, DEL,
+/// anything past ASCII, valid or not) at every offset of a block, in a key and in a value, gets
+/// the verdict serde_json gives, and an accepted document comes back byte for byte.
+#[test]
+fn string_runs_end_where_they_should_at_every_offset() {
+    let upstream = Upstream::start(|received| Reply::Send(200, "application/json", received.body.clone()));
+    let relay = Serve::start("edge_relay.wasm", &relay_env(upstream.url("/"), "doc=", &[]));
+    let stops: [&[u8]; 10] =
+        [b"\\\"", b"\\\\", b"\\u00e9", b"\"", b"\x01", b"\x7f", "\u{e9}".as_bytes(), "\u{1f600}".as_bytes(), b"\xff", b"\xc3"];
+    let mut wrong = Vec::new();
+    let mut accepted_count = 0;
+    for stop in stops {
+        for offset in 0..40 {
+            for in_key in [false, true] {
+                let text = [&b"a".repeat(offset)[..], stop, &b"b".repeat(40 - offset)].concat();
+                let document =
+                    if in_key { [&b"{\""[..], &text, b"\":1}"].concat() } else { [&b"{\"s\":\""[..], &text, b"\",\"t\":[1]}"].concat() };
+                let accepted = serde_json::from_slice::<serde_json::Value>(&document).is_ok();
+                accepted_count += usize::from(accepted);
+                assert_eq!(validate(&document).is_ok(), accepted, "the host scanner on {:?}", String::from_utf8_lossy(&document));
+                let answer = request(relay.port, "POST", "/", &[], &document);
+                let whole = format!("{{\"doc\":{}}}", String::from_utf8_lossy(&document));
+                let right = if accepted { answer.status == 200 && answer.body == whole } else { answer.status == 400 };
+                if !right {
+                    wrong.push((String::from_utf8_lossy(&document).into_owned(), answer.status));
+                }
+            }
+        }
+    }
+    // Six of the ten stops are valid in a JSON string (an escape, DEL, UTF-8 of two and four bytes).
+    assert_eq!(accepted_count, 6 * 40 * 2);
+    assert!(wrong.is_empty(), "wrong answers from the component: {wrong:?}");
+}

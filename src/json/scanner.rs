@@ -166,9 +166,7 @@ impl<'p> Scanner<'p> {
                 // Inside a string value, or a key no path can match, printable ASCII needs nothing
                 // but passing over (a value being captured is copied as a range): eight bytes a
                 // step while none ends the run, then one at a time.
-                while chunk.get(at..at + 8).and_then(|word| word.try_into().ok()).is_some_and(|word| all_plain(u64::from_le_bytes(word))) {
-                    at += 8;
-                }
+                at = plain_run(chunk, at);
                 while chunk.get(at).is_some_and(|&b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\') {
                     at += 1;
                 }
@@ -380,9 +378,42 @@ impl<'p> Scanner<'p> {
     }
 }
 
+/// Where a run of plain string text (printable ASCII, no quote, no backslash) starting at `at`
+/// stops being whole blocks: eight bytes a step (SWAR); the caller takes the rest byte by byte.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn plain_run(chunk: &[u8], mut at: usize) -> usize {
+    while chunk.get(at..at + 8).and_then(|word| word.try_into().ok()).is_some_and(|word| all_plain(u64::from_le_bytes(word))) {
+        at += 8;
+    }
+    at
+}
+
+/// The same sixteen bytes a step with wasm SIMD128 (which wasmtime and Spin enable), up to the
+/// first byte that ends the run. Measured on bench/shape's 114.8 MB document: 3% faster than SWAR
+/// on `.[0].id`, 5% on the `select` row, and 166 bytes smaller; built from sixteen byte loads
+/// instead of two 8-byte ones it was 10% slower. tests/jsontestsuite.rs ends runs at every offset.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn plain_run(chunk: &[u8], mut at: usize) -> usize {
+    use core::arch::wasm32::{u64x2, u8x16_bitmask, u8x16_eq, u8x16_ge, u8x16_lt, u8x16_splat, v128_or};
+    let word = |at: usize| chunk.get(at..at + 8).and_then(|word| word.try_into().ok()).map(u64::from_le_bytes);
+    while let (Some(low), Some(high)) = (word(at), word(at + 8)) {
+        // Two 8-byte loads: a 16-byte one needs a raw pointer (unsafe, kept to host/).
+        let block = u64x2(low, high);
+        let quote = v128_or(u8x16_eq(block, u8x16_splat(b'"')), u8x16_eq(block, u8x16_splat(b'\\')));
+        let stops = v128_or(quote, v128_or(u8x16_lt(block, u8x16_splat(0x20)), u8x16_ge(block, u8x16_splat(0x7f))));
+        let mask = u8x16_bitmask(stops);
+        if mask != 0 {
+            return at + mask.trailing_zeros() as usize;
+        }
+        at += 16;
+    }
+    at
+}
+
 /// Whether none of the eight bytes of `word` ends a run of plain string text: no quote, no
 /// backslash, no control character, no DEL, nothing past ASCII (SWAR: each test sets a byte's high
 /// bit where it holds; the zero-byte test is exact as a yes or no).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 fn all_plain(word: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;

@@ -152,8 +152,7 @@ fn run<'d>(expr: &'d Expr, input: &Value<'d>, vars: &Variables<'d>, emit: &mut E
         // right side with none never meets the left's errors).
         Expr::Equals(left, right, equal) => run(right, input, vars, &mut |r| {
             run(left, input, vars, &mut |l| {
-                let same = same(l.text(), r.text())
-                    .ok_or_else(|| failed("value nested too deeply"))?;
+                let same = same(l.text(), r.text()).ok_or_else(|| failed("value nested too deeply"))?;
                 emit(boolean(same == *equal))
             })
         }),
