@@ -157,10 +157,8 @@ impl<'p> Scanner<'p> {
                 }
             } else if matches!(self.state, OK | CO | VA | KE) {
                 // So does whitespace between tokens (a space after each `,` and `:` of many
-                // writers).
-                while chunk.get(at) == Some(&b' ') {
-                    at += 1;
-                }
+                // writers, the indentation of pretty-printed documents).
+                at = space_run(chunk, at);
             }
             if self.state == ST && (!self.in_key || self.key_candidates == 0) && self.utf8_remaining == 0 {
                 // Inside a string value, or a key no path can match, printable ASCII needs nothing
@@ -406,6 +404,16 @@ fn plain_run(chunk: &[u8], mut at: usize) -> usize {
             return at + mask.trailing_zeros() as usize;
         }
         at += 16;
+    }
+    at
+}
+
+/// Where a run of whitespace (space, tab, line feed, carriage return) starting at `at` ends: a
+/// byte at a time, since most runs are one space (after `,` or `:`) or a line's indentation, both
+/// shorter than a SIMD block (16 bytes a step measured 14% slower on bench/shape's document).
+fn space_run(chunk: &[u8], mut at: usize) -> usize {
+    while matches!(chunk.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        at += 1;
     }
     at
 }
