@@ -263,24 +263,24 @@ pub fn kind(text: &[u8]) -> &'static str {
 /// The end of the value that starts at `text[at]` (a validated document: no check here).
 fn skip(text: &[u8], mut at: usize) -> usize {
     let mut depth = 0usize;
-    let mut in_string = false;
     while let Some(&b) = text.get(at) {
         at += 1;
-        if in_string {
-            match b {
-                b'\\' => at += 1,
-                b'"' => {
-                    in_string = false;
-                    if depth == 0 {
-                        return at;
+        match b {
+            b'"' => {
+                // A string's text in a tight loop of its own (a fifth of the time of
+                // `[.[] | select(.kind == "a") | .id]` was spent here with one loop for all).
+                loop {
+                    match text.get(at) {
+                        Some(b'"') | None => break,
+                        Some(b'\\') => at += 2,
+                        Some(_) => at += 1,
                     }
                 }
-                _ => {}
+                at += 1;
+                if depth == 0 {
+                    return at;
+                }
             }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
             b'{' | b'[' => depth += 1,
             // A scalar ends before its container's closing bracket.
             b'}' | b']' if depth == 0 => return at - 1,
