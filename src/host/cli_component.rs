@@ -59,7 +59,7 @@ fn relay(invocation: &Invocation) -> Result<Vec<u8>, RelayError> {
     };
     if let Some(input) = &invocation.input {
         read(input, &mut reader, "--input")?;
-        return invocation.render(&reader.finish()?);
+        return invocation.render(reader.finish()?);
     }
     let body = match &invocation.data {
         Data::None => Vec::new(),
@@ -85,14 +85,14 @@ fn relay(invocation: &Invocation) -> Result<Vec<u8>, RelayError> {
         let plan = job.shape.as_ref().ok_or_else(|| RelayError::config("--shape", NO_SHAPE))?;
         let mut deadline = Deadline::new(job.timeout_ms, job.deadline_ms);
         let (outputs, _) = merge(&legs, &mut deadline, false, plan, &[])?;
-        return invocation.render(&outputs.into_iter().map(Some).collect::<Vec<_>>());
+        return invocation.render(outputs.into_iter().map(Some).collect());
     }
     let mut job = job.clone();
     let answered = exchange(&mut job, &mut reader, &body, &Rules { copy_headers: &Names::default(), error_bodies: false })?;
     match answered.body? {
-        Shaped::Read => invocation.render(&reader.finish()?),
+        Shaped::Read => invocation.render(reader.finish()?),
         // A 204 or a 304 has no value at any path.
-        _ => invocation.render(&alloc::vec![None; paths.len()]),
+        _ => invocation.render(alloc::vec![None; paths.len()]),
     }
 }
 
