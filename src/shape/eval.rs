@@ -527,38 +527,30 @@ fn same_within(a: &[u8], b: &[u8], depth: usize) -> Option<bool> {
 
 /// A number's exact value as (negative, significant digits without leading or trailing zeros,
 /// the power of ten of the last digit): `1.0e+2`, `100` and `1e2` are all `(false, "1", 2)`.
+/// One pass over a validated number (a loop per part cost 431 bytes more).
 fn decimal(text: &[u8]) -> (bool, Vec<u8>, i64) {
-    let negative = text.first() == Some(&b'-');
-    let body = text.strip_prefix(b"-").unwrap_or(text);
-    let (mantissa, exponent) = match body.iter().position(|&b| b == b'e' || b == b'E') {
-        Some(at) => (body.get(..at).unwrap_or(&[]), body.get(at + 1..).unwrap_or(&[])),
-        None => (body, &[][..]),
-    };
-    let mut power: i64 = 0;
-    let (sign, exponent) = match exponent.first() {
-        Some(b'-') => (-1, exponent.get(1..).unwrap_or(&[])),
-        Some(b'+') => (1, exponent.get(1..).unwrap_or(&[])),
-        _ => (1, exponent),
-    };
-    for &digit in exponent {
-        power = power.saturating_mul(10).saturating_add(i64::from(digit - b'0'));
-    }
-    power *= sign;
     let mut digits = Vec::new();
-    let mut seen_point = false;
-    for &b in mantissa {
+    let (mut power, mut exponent) = (0i64, 0i64);
+    let (mut fraction, mut in_exponent, mut exponent_negative) = (false, false, false);
+    for &b in text {
         match b {
-            b'.' => seen_point = true,
-            digit => {
-                digits.push(digit);
-                if seen_point {
+            b'.' => fraction = true,
+            b'e' | b'E' => in_exponent = true,
+            b'-' if in_exponent => exponent_negative = true,
+            b'0'..=b'9' if in_exponent => exponent = exponent.saturating_mul(10).saturating_add(i64::from(b - b'0')),
+            b'0'..=b'9' => {
+                // Leading zeros are no digits of the value; in a fraction they still move it.
+                if b != b'0' || !digits.is_empty() {
+                    digits.push(b);
+                }
+                if fraction {
                     power = power.saturating_sub(1);
                 }
             }
+            _ => {}
         }
     }
-    let first = digits.iter().position(|&d| d != b'0').unwrap_or(digits.len());
-    digits.drain(..first);
+    power = power.saturating_add(if exponent_negative { -exponent } else { exponent });
     while digits.last() == Some(&b'0') {
         digits.pop();
         power = power.saturating_add(1);
@@ -566,7 +558,7 @@ fn decimal(text: &[u8]) -> (bool, Vec<u8>, i64) {
     if digits.is_empty() {
         return (false, digits, 0);
     }
-    (negative, digits, power)
+    (text.first() == Some(&b'-'), digits, power)
 }
 
 #[cfg(test)]
