@@ -5,7 +5,7 @@
 use alloc::vec::Vec;
 
 use super::scanner::Scanner;
-use super::string::encode_utf8;
+use super::string::{encode_utf8, write_string};
 use crate::path::Segment;
 
 /// What the scanner knows about one depth of the document, up to the longest path.
@@ -28,12 +28,38 @@ impl<'p> Scanner<'p> {
     /// to the elements it holds, and starts over (`restarted`) when its container does.
     pub(super) fn begin_value(&mut self, at: usize, first: u8) {
         let depth = self.containers.len;
-        if self.containers.top_is_object() == Some(false) {
+        let in_array = self.containers.top_is_object() == Some(false);
+        if in_array {
             self.enter_element(depth);
         }
         let Some(level) = self.levels.get(depth) else { return };
         let (live, ending) = (level.live, level.live & level.ending);
-        let mut bits = live;
+        // The streams whose element starts here as a copy of the members picked, and the
+        // selectors whose member's value starts here in such an element.
+        let (mut picking, mut picked) = (0, 0);
+        let mut bits = live & self.selectors;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let stream = usize::from(self.selector_of.get(i).copied().unwrap_or(0));
+            if ending & 1 << i != 0 && self.selecting & 1 << stream != 0 {
+                let key = self.segment(i, depth - 1).map_or(&[][..], |segment| segment.key.as_bytes());
+                if let (Some(Some(elements)), Some(from)) = (self.captures.get_mut(stream), self.capture_from.get_mut(i)) {
+                    // `"key":` (as its text decodes: what the program reads), after a comma unless first.
+                    self.out_of_memory |= elements.try_reserve(key.len() + 8).is_err();
+                    if !self.out_of_memory {
+                        if elements.last() != Some(&b'{') {
+                            elements.push(b',');
+                        }
+                        write_string(elements, key);
+                        elements.push(b':');
+                        *from = at;
+                        picked |= 1 << i;
+                    }
+                }
+            }
+        }
+        let mut bits = live & !self.selectors;
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
@@ -43,6 +69,7 @@ impl<'p> Scanner<'p> {
                 if ending & 1 << i == 0 {
                     *capture = None;
                     self.restarted |= 1 << i;
+                    self.selecting &= !(1 << i);
                     if let Some(ends) = self.ends.get_mut(i) {
                         ends.clear();
                     }
@@ -55,18 +82,45 @@ impl<'p> Scanner<'p> {
                     // An element (an object's member began with its key, in `begin_key`).
                     self.out_of_memory |= !start_element(capture);
                     *from = at;
+                    // An object in an array whose stream has selectors: its copy starts empty.
+                    let picks = first == b'{' && in_array && self.picked_streams & 1 << i != 0;
+                    if picks {
+                        if let Some(elements) = capture.as_mut() {
+                            self.out_of_memory |= elements.try_reserve(1).is_err();
+                            if !self.out_of_memory {
+                                elements.push(b'{');
+                            }
+                        }
+                        picking |= 1 << i;
+                    }
+                    self.selecting = self.selecting & !(1 << i) | picking & 1 << i;
                 }
             }
         }
-        self.capturing |= ending & !self.probes;
+        self.capturing |= ending & !self.probes & !self.selectors & !picking | picked;
     }
 
     /// The value at the current depth ended before `chunk[end]`.
     pub(super) fn end_value(&mut self, chunk: &[u8], end: usize) {
-        let ending = self.levels.get(self.containers.len).map_or(0, |level| level.ending) & self.capturing;
+        let at_depth = self.levels.get(self.containers.len).map_or(0, |level| level.ending);
+        let ending = at_depth & self.capturing;
         self.copy_captured(ending, chunk, end);
         self.capturing &= !ending;
-        let mut bits = ending & self.streams;
+        // The copies of picked members close here.
+        let closing = at_depth & self.selecting;
+        self.selecting &= !closing;
+        let mut bits = closing;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if let Some(Some(elements)) = self.captures.get_mut(i) {
+                self.out_of_memory |= elements.try_reserve(1).is_err();
+                if !self.out_of_memory {
+                    elements.push(b'}');
+                }
+            }
+        }
+        let mut bits = (ending | closing) & self.streams;
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
@@ -85,7 +139,9 @@ impl<'p> Scanner<'p> {
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            if let (Some(Some(capture)), Some(from)) = (self.captures.get_mut(i), self.capture_from.get_mut(i)) {
+            // A selector's bytes go to its stream's copy of the element.
+            let target = if self.selectors & 1 << i != 0 { usize::from(self.selector_of.get(i).copied().unwrap_or(0)) } else { i };
+            if let (Some(Some(capture)), Some(from)) = (self.captures.get_mut(target), self.capture_from.get_mut(i)) {
                 let bytes = chunk.get(*from..end).unwrap_or(&[]);
                 // Fallible, so that a value larger than the memory left is an error, not a trap.
                 if capture.try_reserve(bytes.len()).is_ok() {

@@ -71,6 +71,15 @@ pub struct Scanner<'p> {
     /// (what comes after the last is an element still open).
     pub(super) streams: u64,
     pub(super) ends: Vec<Vec<usize>>,
+    /// Paths that pick a member of each object element of a stream (the stream's path, then a
+    /// key): `selector_of` names the stream. The stream then holds, for each object element, a
+    /// copy with only the members picked (`{"id":1,"name":"a"}`): what a program that reads no
+    /// more of an element needs, copied and walked instead of the whole element.
+    pub(super) selectors: u64,
+    pub(super) selector_of: [u8; MAX_PATHS],
+    /// Streams with selectors, and those whose element being read is such a copy.
+    pub(super) picked_streams: u64,
+    pub(super) selecting: u64,
     /// Streams whose container started over (a repeated key) since their elements were last taken.
     pub(super) restarted: u64,
     /// A captured value could not grow: the memory left is too small for it.
@@ -89,6 +98,19 @@ impl<'p> Scanner<'p> {
         let mut streams = 0;
         for (i, path) in paths.iter().enumerate() {
             streams |= u64::from(path.segments.last().is_some_and(|segment| segment.names == Names::Every)) << i;
+        }
+        // A selector: a stream's path and one key more.
+        let (mut selectors, mut selector_of, mut picked_streams) = (0, [0; MAX_PATHS], 0);
+        for (i, path) in paths.iter().enumerate() {
+            let Some((last, stream_path)) = path.segments.split_last() else { continue };
+            let stream = paths.iter().position(|other| other.segments == stream_path);
+            if let (Some(stream), Names::Key, Some(slot)) = (stream, last.names, selector_of.get_mut(i)) {
+                if streams & 1 << stream != 0 {
+                    selectors |= 1 << i;
+                    picked_streams |= 1 << stream;
+                    *slot = stream as u8;
+                }
+            }
         }
         let deepest = paths.iter().map(|p| p.segments.len()).max().unwrap_or(0);
         let mut levels = Vec::with_capacity(deepest + 1);
@@ -128,6 +150,10 @@ impl<'p> Scanner<'p> {
             probes,
             streams,
             ends: core::iter::repeat_with(Vec::new).take(paths.len()).collect(),
+            selectors,
+            selector_of,
+            picked_streams,
+            selecting: 0,
             restarted: 0,
             out_of_memory: false,
         }

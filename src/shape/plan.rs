@@ -70,7 +70,18 @@ impl Plan {
         }
         let stream_paths = plan.streams.iter().map(|stream| stream_path(&stream.iterate));
         let stream_paths: Vec<Path> = stream_paths.collect();
+        // Then, for a stream whose program reads only members of its elements, one selector
+        // per member: the scanner copies each object element with those members alone.
+        let mut selectors = Vec::new();
+        for (stream, path) in plan.streams.iter().zip(&stream_paths) {
+            for key in members_read(&stream.apply).unwrap_or_default() {
+                let mut segments = path.segments.clone();
+                segments.push(Segment { key, index: None, names: Names::Key });
+                selectors.push(Path { segments });
+            }
+        }
         plan.paths.extend(stream_paths);
+        plan.paths.extend(selectors);
         if plan.paths.len() > MAX_PATHS {
             // More paths than the scanner's masks hold: the document is captured whole.
             return Plan {
@@ -229,6 +240,23 @@ impl Plan {
     }
 }
 
+/// The keys of the members of its input that `apply` reads, when it reads nothing else of it:
+/// every path its plan follows starts with a key (a path from the input itself, `.`, `length`
+/// or `keys` of it, is the input whole). `None` when it reads more, or nothing.
+fn members_read(apply: &Expr) -> Option<Vec<String>> {
+    let mut plan = Plan { program: Expr::Identity, paths: Vec::new(), probes: 0, streams: Vec::new(), root: None };
+    // Not sure: nothing is streamed inside an element.
+    plan.walk(apply, Some(&[]), false);
+    let mut keys: Vec<String> = Vec::new();
+    for path in &plan.paths {
+        let first = path.segments.first().filter(|segment| segment.names == Names::Key)?;
+        if !keys.contains(&first.key) {
+            keys.push(first.key.clone());
+        }
+    }
+    (!keys.is_empty()).then_some(keys)
+}
+
 /// The path an iteration streams: its steps, then every member.
 fn stream_path(iterate: &Expr) -> Path {
     let mut segments = Vec::new();
@@ -380,7 +408,7 @@ impl<'p> Shaper<'p> {
         self.run_streams(true)?;
         let plan = self.plan;
         let scanner = &*self.projection.scanner();
-        let captured = plan.paths.len() - plan.streams.len();
+        let captured = plan.streams.first().map_or(plan.paths.len(), |stream| stream.path);
         let mut entries: Vec<Entry> =
             (0..captured).map(|i| Entry { segments: &plan.paths[i].segments, met: scanner.met(i), found: scanner.found(i) }).collect();
         let sparse = sparse_copy(&entries);
@@ -561,10 +589,44 @@ mod tests {
     }
 
     #[test]
+    fn elements_cut_down_to_the_members_read_answer_as_whole_ones() {
+        let documents = [
+            r#"[{"id":1,"name":"a","kind":"x","big":{"id":9,"n":[1,2]}},{"name":"b","id":2},{"x":1}]"#,
+            // A repeated key (jq reads the last), escapes in keys, nested values read whole.
+            r#"[{"id":1,"id":2,"\u006eame":"c","big":{"id":{"deep":[{}]}}}, {"na\"me":1,"name":null}]"#,
+            // Elements that are no objects: copied whole, so the program meets their type.
+            r#"[{"id":1},2,"s",[{"id":3}],null,{"id":{"id":4}}]"#,
+            r#"{"a":{"id":1,"name":"x"},"b":{"name":"y"}}"#,
+            r#"[]"#,
+            r#"[ { "id" : 1 , "name" : "a b" } , { } ]"#,
+        ];
+        let programs = [
+            "[.[] | {id, name}]",
+            "[.[]? | .id?]",
+            "[.[] | select(.kind == \"x\") | .id]",
+            "[.[] | .big.id?]",
+            "map(.name?)",
+            "[.[] | {n: .name?, i: (.id? // 0)}]",
+            "[.[] | .id?, .name?]",
+        ];
+        for document in documents {
+            for program in programs {
+                same_as_whole(program, document);
+            }
+        }
+    }
+
+    #[test]
     fn paths_are_captured_and_iterations_streamed() {
         let plan = Plan::new(&parse("{a: .a.b, n: [.items[] | select(.k == 1) | .id], m: (.m | map(.x))}").unwrap());
         assert_eq!(plan.streams.len(), 2);
-        assert_eq!(plan.paths.len(), 4, "{:?}", plan.paths);
+        // `.a.b`, the probe `.m`, the two streams, then their selectors: the members each
+        // element's program reads (`k` and `id`; `x`), and nothing of `select(.k == 1) | .` whole.
+        assert_eq!(plan.paths.len(), 7, "{:?}", plan.paths);
+        let last_keys: Vec<&str> = plan.paths[4..].iter().map(|path| path.segments.last().unwrap().key.as_str()).collect();
+        assert_eq!(last_keys, ["k", "id", "x"]);
+        assert_eq!(members_read(&parse("select(.k == 1)").unwrap()), None, "the element whole");
+        assert_eq!(members_read(&parse("{a: .a.b, c: (.c | length)}").unwrap()), Some(vec![String::from("a"), String::from("c")]));
         let whole_root = Plan::new(&parse("length").unwrap());
         assert_eq!(whole_root.paths, [Path { segments: Vec::new() }]);
     }
