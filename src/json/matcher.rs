@@ -45,8 +45,9 @@ impl<'p> Scanner<'p> {
             if ending & 1 << i != 0 && self.selecting & 1 << stream != 0 {
                 let key = self.segment(i, depth - 1).map_or(&[][..], |segment| segment.key.as_bytes());
                 if let (Some(Some(elements)), Some(from)) = (self.captures.get_mut(stream), self.capture_from.get_mut(i)) {
-                    // `"key":` (as its text decodes: what the program reads), after a comma unless first.
-                    self.out_of_memory |= elements.try_reserve(key.len() + 8).is_err();
+                    // `"key":` (as its text decodes: what the program reads), after a comma
+                    // unless first; an escape takes at most six bytes of a key's one.
+                    self.out_of_memory |= elements.try_reserve(6 * key.len() + 4).is_err();
                     if !self.out_of_memory {
                         if elements.last() != Some(&b'{') {
                             elements.push(b',');
@@ -206,10 +207,20 @@ impl<'p> Scanner<'p> {
             return;
         }
         if self.high_surrogate.take().is_some() {
-            // An unpaired surrogate is no valid UTF-8, so no configured segment can match it.
-            self.key_candidates = 0;
-            return;
+            self.unpaired_surrogate();
         }
+        self.match_key_byte(b);
+    }
+
+    /// An unpaired surrogate escape in a key is U+FFFD, as the evaluator decodes it
+    /// (`decode_string`): a path and a program reading the same key must agree.
+    fn unpaired_surrogate(&mut self) {
+        for b in "\u{fffd}".bytes() {
+            self.match_key_byte(b);
+        }
+    }
+
+    fn match_key_byte(&mut self, b: u8) {
         let depth = self.containers.len - 1;
         let mut bits = self.key_candidates;
         while bits != 0 {
@@ -229,29 +240,33 @@ impl<'p> Scanner<'p> {
         }
         let code_point = match (self.high_surrogate.take(), unit) {
             (Some(high), 0xdc00..=0xdfff) => 0x10000 + ((u32::from(high) - 0xd800) << 10) + (u32::from(unit) - 0xdc00),
-            (Some(_), _) => {
-                self.key_candidates = 0;
-                return;
-            }
-            (None, 0xd800..=0xdbff) => {
+            (high, 0xd800..=0xdbff) => {
+                if high.is_some() {
+                    self.unpaired_surrogate();
+                }
                 self.high_surrogate = Some(unit);
                 return;
             }
-            (None, 0xdc00..=0xdfff) => {
-                self.key_candidates = 0;
-                return;
+            (high, _) => {
+                if high.is_some() {
+                    self.unpaired_surrogate();
+                }
+                if (0xdc00..=0xdfff).contains(&unit) {
+                    0xfffd
+                } else {
+                    u32::from(unit)
+                }
             }
-            (None, _) => u32::from(unit),
         };
         let mut utf8 = [0u8; 4];
         for &b in encode_utf8(code_point, &mut utf8) {
-            self.key_byte(b);
+            self.match_key_byte(b);
         }
     }
 
     pub(super) fn end_key(&mut self) {
-        if self.high_surrogate.is_some() {
-            self.key_candidates = 0;
+        if self.high_surrogate.take().is_some() && self.in_key && self.key_candidates != 0 {
+            self.unpaired_surrogate();
         }
         let depth = self.containers.len;
         let mut bits = self.key_candidates;

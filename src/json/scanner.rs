@@ -539,7 +539,8 @@ mod tests {
     #[test]
     fn escaped_keys_match_their_decoded_text() {
         let doc = r#"{"a\"b":1,"\u00e9":2,"\ud83d\ude00":3,"x\/y":4,"\ud83d":5}"#;
-        assert_eq!(found(doc, &["/a\"b", "é", "😀", "/x~1y", "\u{fffd}"]), [some("1"), some("2"), some("3"), some("4"), None]);
+        // An unpaired surrogate reads as U+FFFD, as the shape's evaluator and jq decode it.
+        assert_eq!(found(doc, &["/a\"b", "é", "😀", "/x~1y", "\u{fffd}"]), [some("1"), some("2"), some("3"), some("4"), some("5")]);
     }
 
     #[test]

@@ -70,15 +70,24 @@ impl Plan {
         }
         let stream_paths = plan.streams.iter().map(|stream| stream_path(&stream.iterate));
         let stream_paths: Vec<Path> = stream_paths.collect();
-        // Then, for a stream whose program reads only members of its elements, one selector
-        // per member: the scanner copies each object element with those members alone.
-        let mut selectors = Vec::new();
-        for (stream, path) in plan.streams.iter().zip(&stream_paths) {
+        // Then, for a stream whose program reads only members of its elements, one selector per
+        // member: the scanner copies each object element with those members alone. Only for the
+        // first stream of a path (the one the scanner's selectors pick for); any other stream
+        // of the same path takes its elements whole. Selectors only save work: they are left out
+        // where they would not fit among the scanner's paths.
+        let mut selectors: Vec<Path> = Vec::new();
+        for (i, (stream, path)) in plan.streams.iter().zip(&stream_paths).enumerate() {
+            if stream_paths.iter().position(|other| other == path) != Some(i) {
+                continue;
+            }
             for key in members_read(&stream.apply).unwrap_or_default() {
                 let mut segments = path.segments.clone();
                 segments.push(Segment { key, index: None, names: Names::Key });
                 selectors.push(Path { segments });
             }
+        }
+        if plan.paths.len() + stream_paths.len() + selectors.len() > MAX_PATHS {
+            selectors.clear();
         }
         plan.paths.extend(stream_paths);
         plan.paths.extend(selectors);
@@ -612,6 +621,29 @@ mod tests {
         for document in documents {
             for program in programs {
                 same_as_whole(program, document);
+            }
+        }
+        // Streams of one path: selectors for the first alone (a review found a `length` taken
+        // of the copy made for another stream, and a key copied twice).
+        for (program, document) in [
+            ("{n: [.[] | length], ids: [.[] | .id]}", r#"[{"id":1,"x":2}]"#),
+            ("{ids: [.[] | .id], n: [.[] | length], k: [.[] | keys]}", r#"[{"id":1,"x":2}]"#),
+            ("{a: [.[] | .id], b: [.[] | .id]}", r#"[{"id":true},{"id":null,"x":1}]"#),
+            ("{ids: [.items[] | .id], rows: [.items[] | {id, name}]}", r#"{"items":[{"id":1,"name":"a","z":0}]}"#),
+        ] {
+            same_as_whole(program, document);
+        }
+        // More members than the scanner's paths hold: streamed still, elements whole.
+        let keys: Vec<String> = (0..64).map(|i| format!("k{i}")).collect();
+        let program = format!("[.[] | {{{}}}]", keys.join(", "));
+        let plan = Plan::new(&parse(&program).unwrap());
+        assert_eq!((plan.streams.len(), plan.paths.len()), (1, 1));
+        same_as_whole(&program, r#"[{"k0":1,"k63":2,"x":3},{}]"#);
+        // A key with an unpaired surrogate escape reads as U+FFFD, in a path as in the program.
+        for document in [r#"{"\ud800":1}"#, r#"{"\ud800\ud800":2,"\udc00":3,"\ud800x":4}"#] {
+            for program in [r#"."\ud800""#, r#"."\ufffd\ufffd""#, r#"."\ufffdx""#, r#"[.[]?]"#] {
+                same_as_whole(program, document);
+                same_as_whole(&format!("[.[] | {program}]"), &format!("[{document}]"));
             }
         }
     }
