@@ -307,15 +307,9 @@ impl Parser<'_> {
                     self.at += 1;
                 }
                 (Some(b'.'), Some(b'.')) => return self.error_at(self.at, Problem::Unsupported("..")),
-                (Some(b'.'), Some(b'"')) => {
+                (Some(b'.'), Some(b)) if b == b'"' || is_name_start(b) => {
                     self.at += 1;
-                    let key = self.string()?;
-                    expr = Expr::Field(Box::new(expr), key, self.eat_optional());
-                    continue;
-                }
-                (Some(b'.'), Some(b)) if is_name_start(b) => {
-                    self.at += 1;
-                    let key = String::from(self.name());
+                    let key = if b == b'"' { self.string()? } else { String::from(self.name()) };
                     expr = Expr::Field(Box::new(expr), key, self.eat_optional());
                     continue;
                 }
@@ -346,9 +340,13 @@ impl Parser<'_> {
         if self.eat("]") {
             return Ok(Expr::Each(of, self.eat_optional()));
         }
-        let expr = match self.peek() {
-            Some(b'"') => Expr::Field(of, self.string()?, false),
-            Some(b'-' | b'0'..=b'9') => Expr::Index(of, self.integer()?, false),
+        enum Step {
+            Key(String),
+            Index(i64),
+        }
+        let step = match self.peek() {
+            Some(b'"') => Step::Key(self.string()?),
+            Some(b'-' | b'0'..=b'9') => Step::Index(self.integer()?),
             _ => return self.error_at(start, Problem::Unsupported("an index that is not a number or a string")),
         };
         self.skip_space();
@@ -357,10 +355,10 @@ impl Parser<'_> {
         }
         self.expect("]", "a ] is missing")?;
         let optional = self.eat_optional();
-        Ok(match expr {
-            Expr::Field(of, key, _) => Expr::Field(of, key, optional),
-            Expr::Index(of, n, _) => Expr::Index(of, n, optional),
-            other => other,
+        // Built once its `?` is known.
+        Ok(match step {
+            Step::Key(key) => Expr::Field(of, key, optional),
+            Step::Index(index) => Expr::Index(of, index, optional),
         })
     }
 
@@ -537,31 +535,29 @@ impl Parser<'_> {
         loop {
             self.skip_space();
             let start = self.at;
-            let (key, shorthand) = match self.peek() {
-                Some(b'"') => {
-                    let key = self.string()?;
-                    (key.clone(), Expr::Field(Box::new(Expr::Identity), key, false))
-                }
+            let variable = self.peek() == Some(b'$');
+            let key = match self.peek() {
+                Some(b'"') => self.string()?,
                 Some(b'$') => {
                     self.at += 1;
                     let name = String::from(self.name());
                     if name.is_empty() {
                         return self.syntax("a $ without a variable name");
                     }
-                    (name.clone(), Expr::Variable(name))
+                    name
                 }
-                Some(b) if is_name_start(b) => {
-                    let name = String::from(self.name());
-                    (name.clone(), Expr::Field(Box::new(Expr::Identity), name, false))
-                }
+                Some(b) if is_name_start(b) => String::from(self.name()),
                 Some(b'(') => return self.error_at(start, Problem::Unsupported("a computed key (...)")),
                 _ => return self.syntax("an object key is missing"),
             };
             let value = if self.eat(":") {
                 // jq parses an object's value without `,` at its top: `{a: 1, b: 2}`.
                 self.object_value()?
+            } else if variable {
+                // The shorthands: `{$name}` is `{name: $name}`, `{id}` and `{"a b"}` read the key.
+                Expr::Variable(key.clone())
             } else {
-                shorthand
+                Expr::Field(Box::new(Expr::Identity), key.clone(), false)
             };
             entries.push((key, value));
             if self.eat("}") {
