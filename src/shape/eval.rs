@@ -537,7 +537,11 @@ fn decimal(text: &[u8]) -> (bool, Vec<u8>, i64) {
             b'.' => fraction = true,
             b'e' | b'E' => in_exponent = true,
             b'-' if in_exponent => exponent_negative = true,
-            b'0'..=b'9' if in_exponent => exponent = exponent.saturating_mul(10).saturating_add(i64::from(b - b'0')),
+            b'0'..=b'9' if in_exponent => {
+                // Saturating, by comparison: `saturating_mul` costs a 128-bit multiplication.
+                let digit = i64::from(b - b'0');
+                exponent = if exponent > (i64::MAX - digit) / 10 { i64::MAX } else { exponent * 10 + digit };
+            }
             b'0'..=b'9' => {
                 // Leading zeros are no digits of the value; in a fraction they still move it.
                 if b != b'0' || !digits.is_empty() {

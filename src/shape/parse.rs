@@ -86,7 +86,7 @@ impl ShapeError {
         };
         text.push_str(" (column ");
         crate::text::push_u64(&mut text, self.column as u64);
-        text.push(')');
+        text.push_str(")");
         text
     }
 }
@@ -371,10 +371,12 @@ impl Parser<'_> {
         let mut value: i64 = 0;
         let mut digits = 0;
         while let Some(digit @ b'0'..=b'9') = self.peek() {
-            match value.checked_mul(10).and_then(|v| v.checked_add(i64::from(digit - b'0'))) {
-                Some(next) => value = next,
-                None => return self.syntax("an index too large"),
+            // Not `checked_mul`: on wasm32 it costs a 128-bit multiplication routine.
+            let digit = i64::from(digit - b'0');
+            if value > (i64::MAX - digit) / 10 {
+                return self.syntax("an index too large");
             }
+            value = value * 10 + digit;
             self.at += 1;
             digits += 1;
         }
@@ -728,6 +730,8 @@ mod tests {
         assert_eq!(refused("{a: .b // .c}"), "an object's value needs ( ) around //, ==, !=, and, or (column 8)");
         assert!(parse("{a: .b | .c, d: (.e // 1)}").is_ok());
         assert_eq!(refused("$"), "a $ without a variable name (column 2)");
+        assert_eq!(parse(".[9223372036854775807]"), Ok(Expr::Index(Box::new(Expr::Identity), i64::MAX, false)));
+        assert_eq!(refused(".[9223372036854775808]"), "an index too large (column 21)");
         assert_eq!(refused(".a ]"), "unexpected character (column 4)");
         assert_eq!(refused("[.a] | length"), "the left side of | must be a path or a select (column 6)");
         assert_eq!(refused("(.a, .b) | .c"), "the left side of | must be a path or a select (column 10)");
