@@ -15,7 +15,7 @@ use super::outbound::{exchange, Rules, Shaped};
 use super::streams::{write_all, Deadline};
 use crate::answer::Reader;
 use crate::cli::{exit_code, locate_in_preopens, parse_args, Command, Data, Invocation, OUTPUT_FAILED, USAGE};
-use crate::config::{Job, Names, Upstream, NO_SHAPE};
+use crate::config::{Job, Names, NO_SHAPE};
 use crate::error::RelayError;
 use crate::relay::{BodyCollector, Projection, Sink};
 use crate::shape::Shaper;
@@ -77,7 +77,7 @@ fn relay(invocation: &Invocation) -> Result<Vec<u8>, RelayError> {
     };
     if !invocation.upstreams.is_empty() {
         // Each upstream gets the request as the one URL would, and the shape merges them.
-        let jobs: Vec<Job> = invocation.upstreams.iter().map(|(_, upstream)| exchange_job(job, upstream)).collect();
+        let jobs: Vec<Job> = invocation.upstreams.iter().map(|(_, upstream)| job.exchange_with(upstream)).collect();
         let legs: Vec<(&str, &Job, &[u8])> =
             invocation.upstreams.iter().zip(&jobs).map(|((name, _), job)| (name.as_str(), job, body.as_slice())).collect();
         // `parse_args` refuses --upstream without --shape.
@@ -86,26 +86,12 @@ fn relay(invocation: &Invocation) -> Result<Vec<u8>, RelayError> {
         let (outputs, _) = merge(&legs, &mut deadline, false, plan, &[])?;
         return invocation.render(outputs.into_iter().map(Some).collect());
     }
-    let mut job = exchange_job(job, &job.upstream);
+    let mut job = job.exchange_with(&job.upstream);
     let answered = exchange(&mut job, &mut reader, &body, &Rules { copy_headers: &Names::default(), error_bodies: false })?;
     match answered.body? {
         Shaped::Read => invocation.render(reader.finish()?),
         // A 204 or a 304 has no value at any path.
         _ => invocation.render(alloc::vec![None; paths.len()]),
-    }
-}
-
-/// The job of one exchange with `upstream`: the command's method, headers and limits, without its
-/// fields or shape, which the reader holds (`Job::clone` would copy the plan too: 1,070 bytes).
-fn exchange_job(job: &Job, upstream: &Upstream) -> Job {
-    Job {
-        upstream: upstream.clone(),
-        method: job.method.clone(),
-        headers: job.headers.clone(),
-        timeout_ms: job.timeout_ms,
-        deadline_ms: job.deadline_ms,
-        max_response_bytes: job.max_response_bytes,
-        ..Job::default()
     }
 }
 

@@ -87,10 +87,7 @@ impl<'p> Scanner<'p> {
                     let picks = first == b'{' && in_array && self.picked_streams & 1 << i != 0;
                     if picks {
                         if let Some(elements) = capture.as_mut() {
-                            self.out_of_memory |= elements.try_reserve(1).is_err();
-                            if !self.out_of_memory {
-                                elements.push(b'{');
-                            }
+                            self.out_of_memory |= !push_byte(elements, b'{');
                         }
                         picking |= 1 << i;
                     }
@@ -115,10 +112,7 @@ impl<'p> Scanner<'p> {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
             if let Some(Some(elements)) = self.captures.get_mut(i) {
-                self.out_of_memory |= elements.try_reserve(1).is_err();
-                if !self.out_of_memory {
-                    elements.push(b'}');
-                }
+                self.out_of_memory |= !push_byte(elements, b'}');
             }
         }
         let mut bits = (ending | closing) & self.streams;
@@ -265,7 +259,7 @@ impl<'p> Scanner<'p> {
     }
 
     pub(super) fn end_key(&mut self) {
-        if self.high_surrogate.take().is_some() && self.in_key && self.key_candidates != 0 {
+        if self.high_surrogate.take().is_some() && self.key_candidates != 0 {
             self.unpaired_surrogate();
         }
         let depth = self.containers.len;
@@ -288,12 +282,14 @@ impl<'p> Scanner<'p> {
 /// that what is complete is a list); false when the memory cannot take it.
 fn start_element(capture: &mut Option<Vec<u8>>) -> bool {
     let elements = capture.get_or_insert_with(Vec::new);
-    if elements.is_empty() {
-        return true;
-    }
-    let room = elements.try_reserve(1).is_ok();
+    elements.is_empty() || push_byte(elements, b',')
+}
+
+/// Appends `byte` to a stream's list; false when the memory cannot take it.
+fn push_byte(list: &mut Vec<u8>, byte: u8) -> bool {
+    let room = list.try_reserve(1).is_ok();
     if room {
-        elements.push(b',');
+        list.push(byte);
     }
     room
 }

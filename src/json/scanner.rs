@@ -188,8 +188,8 @@ impl<'p> Scanner<'p> {
             }
             if self.state == ST && (!self.in_key || self.key_candidates == 0) && self.utf8_remaining == 0 {
                 // Inside a string value, or a key no path can match, printable ASCII needs nothing
-                // but passing over (a value being captured is copied as a range): eight bytes a
-                // step while none ends the run, then one at a time.
+                // but passing over (a value being captured is copied as a range): a block at a
+                // time while none ends the run (`plain_run`), then one byte at a time.
                 at = plain_run(chunk, at);
                 while chunk.get(at).is_some_and(|&b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\') {
                     at += 1;

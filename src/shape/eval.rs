@@ -38,7 +38,7 @@ impl Value<'_> {
 pub struct EvalError<'p> {
     /// The step, a node of the program: named in the message as the program spells it (`.a`,
     /// `.[0]`, `.[]`, `length`, `keys`, `has`, `map`, `==`). Pointed at, not spelled out where
-    /// it fails: one spelling in `message` instead of one per step (-N bytes).
+    /// it fails: one spelling in `message` instead of one per step (352 bytes less).
     pub step: &'p Expr,
     /// The type of the value met: `number`, `string`, ...
     pub met: &'static str,
