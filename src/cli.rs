@@ -10,7 +10,7 @@ use crate::config::{
 };
 use crate::error::RelayError;
 use crate::field::{check_count, Field};
-use crate::json::decode_string;
+use crate::json::{compact, decode_string};
 use crate::path::Path;
 use crate::relay::{paths_of, write_answer};
 use crate::text;
@@ -206,8 +206,10 @@ impl Invocation {
     /// for a shape or `--raw`; a single value that stays as it is (an answer, the array of
     /// `[.[] | ...]`) gets its newline in place: a copy would be the answer's size again in the
     /// command's peak memory (17 MB of bench/shape's `[.[] | {id, name}]`).
-    pub fn render(&self, values: Vec<Option<Vec<u8>>>) -> Result<Vec<u8>, RelayError> {
+    pub fn render(&self, mut values: Vec<Option<Vec<u8>>>) -> Result<Vec<u8>, RelayError> {
         let mut out = if self.raw || self.job.shape.is_some() {
+            // One output a line, as `jq -c` prints it.
+            values.iter_mut().flatten().for_each(compact);
             let decoded = |text: &[u8]| self.raw && text.first() == Some(&b'"');
             if values.len() != 1 || values.iter().flatten().any(|text| decoded(text)) {
                 let room = values.iter().map(|value| value.as_ref().map_or(4, Vec::len) + 1).sum();

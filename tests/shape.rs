@@ -181,3 +181,66 @@ fn a_request_shape_builds_the_upstreams_body() {
     );
     assert_eq!(upstream.received().len(), 2);
 }
+
+/// A program's depth is the evaluator's stack: however a program nests (paths, pipes, `==`,
+/// objects of many entries), it is refused when parsed or stops with an error, never a trap
+/// (exit 134). Found by a differential run against jq: 253 steps, and an object of 100 entries
+/// of three steps each, overflowed the 64 KiB stack.
+#[test]
+fn deep_programs_end_in_an_error_never_a_trap() {
+    let mut document = String::from("1");
+    for _ in 0..40 {
+        document = format!("[{document}]");
+    }
+    for _ in 0..2500 {
+        document = format!("{{\"a\":{document}}}");
+    }
+    let shape = |program: &str| {
+        let out = run(CLI, &[], &["--shape", program], document.as_bytes());
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // An object of a thousand entries is built whole.
+    let entries: Vec<String> = (0..1000).map(|i| format!("k{i}: .a.a.a")).collect();
+    let out = run(CLI, &[], &["--shape", &format!("{{{}}}", entries.join(", "))], br#"{"a":{"a":{"a":7}}}"#);
+    let expected: Vec<String> = (0..1000).map(|i| format!("\"k{i}\":7")).collect();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{{{}}}\n", expected.join(",")));
+    // A path of 32 steps is read; 33 or 253 are refused as they are parsed.
+    let (code, out, _) = shape(&format!("{} | type", ".a".repeat(32)));
+    assert_eq!((code, out.as_str()), (Some(0), "\"object\"\n"));
+    for steps in [33, 253] {
+        let (code, _, error) = shape(&".a".repeat(steps));
+        assert_eq!(code, Some(2), "{error}");
+        assert!(error.contains("the program is nested too deeply"), "{error}");
+    }
+    // Pipes nest too: evaluating stops where the stack's reserve begins.
+    for program in [
+        vec![".a".repeat(31); 64].join(" | "),
+        String::from("[").repeat(20) + &vec![".a".repeat(12); 64].join(" | ") + &"]".repeat(20),
+        vec![".a".repeat(8); 60].join(" | ") + " | (type == \"object\")",
+    ] {
+        let (code, _, error) = shape(&program);
+        assert_eq!(code, Some(5), "{error}");
+        assert!(error.contains("the program nests too deeply to evaluate (its stack is full)"), "{error}");
+    }
+    // What fits in the stack still runs: `==` at the end of 180 steps, 31 levels of [ ] around
+    // 64 pipes.
+    let (code, out, _) = shape(&(vec![".a".repeat(3); 60].join(" | ") + " | (type == \"object\")"));
+    assert_eq!((code, out.as_str()), (Some(0), "true\n"));
+    let (code, out, _) = shape(&(String::from("[").repeat(31) + &vec![".a"; 64].join(" | ") + " | type" + &"]".repeat(31)));
+    assert_eq!((code, out.trim()), (Some(0), format!("{}\"object\"{}", "[".repeat(31), "]".repeat(31)).as_str()));
+}
+
+/// The command prints what `jq -c` prints, one output a line: a value copied from a
+/// pretty-printed document loses the whitespace between its tokens, never its strings' own.
+#[test]
+fn the_commands_outputs_are_one_line_each() {
+    let document = b"{\n  \"a\": [1,\n    2],\n  \"b\": { \"c d\" : \" e \\\" f \" },\n  \"n\": 1.0e+2\n}\n";
+    let out = run(CLI, &[], &["--shape", ".a, .b, .n, ."], document);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "[1,2]\n{\"c d\":\" e \\\" f \"}\n1.0e+2\n{\"a\":[1,2],\"b\":{\"c d\":\" e \\\" f \"},\"n\":1.0e+2}\n"
+    );
+    let one = run(CLI, &[], &["--shape", "[.a[], .b]"], document);
+    assert_eq!(String::from_utf8_lossy(&one.stdout), "[1,2,{\"c d\":\" e \\\" f \"}]\n");
+}

@@ -166,7 +166,9 @@ pub fn merge(
             Err(error) => Leg::Done(Err(error)),
         })
         .collect();
-    let named = |i: usize, error| RelayError::InUpstream { name: String::from(legs[i].0), error: Box::new(error) };
+    // `get`, not an index: a bounds check links a panic's message and location.
+    let name = |i: usize| legs.get(i).map_or("", |leg| leg.0);
+    let named = |i: usize, error| RelayError::InUpstream { name: String::from(name(i)), error: Box::new(error) };
     loop {
         for ((state, (_, job, _)), shaper) in states.iter_mut().zip(legs).zip(shapers.iter_mut()) {
             state.advance(job, shaper, deadline);
@@ -204,7 +206,7 @@ pub fn merge(
                 if !failed.is_empty() {
                     failed.push_str(",");
                 }
-                failed.push_str(legs[i].0);
+                failed.push_str(name(i));
                 documents.push(Vec::from(&b"null"[..]));
             }
         }

@@ -112,7 +112,7 @@ fn write_and_flush(
         }
         // At most a chunk a write, whatever room the host offers: a host that takes megabytes at
         // once would otherwise show no progress while a slow peer reads them.
-        let (now, later) = bytes.split_at(bytes.len().min(room.min(CHUNK) as usize));
+        let (now, later) = bytes.split_at_checked(bytes.len().min(room.min(CHUNK) as usize)).unwrap_or((bytes, &[]));
         stream.write(now).map_err(StreamFailure::Broken)?;
         bytes = later;
         deadline.progress();

@@ -227,6 +227,20 @@ impl<'p> Scanner<'p> {
         self.key_matched += 1;
     }
 
+    /// A key's whole decoded text: drop the paths whose segment differs (then [`Scanner::end_key`]).
+    pub(super) fn match_key(&mut self, key: &[u8]) {
+        let depth = self.containers.len - 1;
+        let mut bits = self.key_candidates;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if !self.segment(i, depth).is_some_and(|segment| segment.names_key(|name| name == key)) {
+                self.key_candidates &= !(1 << i);
+            }
+        }
+        self.key_matched = key.len();
+    }
+
     /// One `\uXXXX` code unit of the key, joined with its partner when it is half a surrogate pair.
     pub(super) fn key_unit(&mut self, unit: u16) {
         if !self.in_key || self.key_candidates == 0 {

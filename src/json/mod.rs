@@ -28,4 +28,4 @@ mod string;
 pub use error::{JsonError, JsonErrorKind};
 pub use scanner::{extract, validate, Scanner, MAX_PATHS};
 pub(crate) use string::hex_value;
-pub use string::{decode_string, write_escaped, write_string};
+pub use string::{compact, decode_string, write_escaped, write_string};

@@ -1,7 +1,9 @@
 //! The streaming validator: the pushdown automaton that takes the document a byte at a time (and
 //! passes over runs of plain text inside strings), its state held whole in [`Scanner`] so that
-//! chunks can come as the network delivers them. Which values are copied out is the matcher's part
-//! ([`super::matcher`]).
+//! chunks can come as the network delivers them. Between tokens it takes a whole token at a time
+//! while the token is plain and ends inside the chunk (`Scanner::tokens`: most of a document), and
+//! inside a container no path reaches it leaves the matcher out. Which values are copied out is
+//! the matcher's part ([`super::matcher`]).
 
 use alloc::vec::Vec;
 
@@ -84,6 +86,10 @@ pub struct Scanner<'p> {
     pub(super) restarted: u64,
     /// A captured value could not grow: the memory left is too small for it.
     pub(super) out_of_memory: bool,
+    /// The depth of the inside of a container no path reaches (`usize::MAX`: none is open): its
+    /// bytes go through the grammar alone, none of the matcher's hooks (which read the levels that
+    /// such a container leaves as they were).
+    pub(super) dead_below: usize,
 }
 
 impl<'p> Scanner<'p> {
@@ -156,6 +162,7 @@ impl<'p> Scanner<'p> {
             selecting: 0,
             restarted: 0,
             out_of_memory: false,
+            dead_below: usize::MAX,
         }
     }
 
@@ -172,20 +179,18 @@ impl<'p> Scanner<'p> {
     pub fn feed(&mut self, chunk: &[u8]) -> Result<(), JsonError> {
         let mut at = 0;
         while let Some(&b) = chunk.get(at) {
+            if self.state <= OK {
+                // Between tokens: whole tokens at a time, while they are plain.
+                let past = self.tokens(chunk, at);
+                if past != at {
+                    at = past;
+                    continue;
+                }
+            }
             if let Err(kind) = self.step(chunk, at, b) {
                 return Err(JsonError { kind, offset: self.offset + at as u64 });
             }
             at += 1;
-            if matches!(self.state, IN | FS | E3) {
-                // Digits go on a number in the same state.
-                while chunk.get(at).is_some_and(u8::is_ascii_digit) {
-                    at += 1;
-                }
-            } else if matches!(self.state, OK | CO | VA | KE) {
-                // So does whitespace between tokens (a space after each `,` and `:` of many
-                // writers, the indentation of pretty-printed documents).
-                at = space_run(chunk, at);
-            }
             if self.state == ST && (!self.in_key || self.key_candidates == 0) && self.utf8_remaining == 0 {
                 // Inside a string value, or a key no path can match, printable ASCII needs nothing
                 // but passing over (a value being captured is copied as a range): a block at a
@@ -246,8 +251,11 @@ impl<'p> Scanner<'p> {
         if let (Some(Some(elements)), Some(ends)) = (self.captures.get_mut(i), self.ends.get_mut(i)) {
             if let Some(&complete) = ends.last() {
                 each(elements.get(..complete).unwrap_or(&[]), ends)?;
-                let rest = elements.len() - complete;
-                elements.copy_within(complete.., 0);
+                let rest = elements.len().saturating_sub(complete);
+                // Checked first: the check inside `copy_within` links a panic's message.
+                if complete <= elements.len() {
+                    elements.copy_within(complete.., 0);
+                }
                 elements.truncate(rest);
                 ends.clear();
             }
@@ -256,8 +264,11 @@ impl<'p> Scanner<'p> {
     }
 
     /// Takes byte `b`, found at `chunk[at]`.
+    /// Inside a container no path reaches (`dead_below`), the grammar alone: none of the matcher's
+    /// hooks, which read the levels that such a container leaves as they were.
     fn step(&mut self, chunk: &[u8], at: usize, b: u8) -> Result<(), JsonErrorKind> {
         let state = self.state;
+        let live = self.containers.len < self.dead_below;
         if self.utf8_remaining > 0 || (state == ST && b >= 0x80) {
             return self.utf8_byte(b);
         }
@@ -267,7 +278,9 @@ impl<'p> Scanner<'p> {
                 _ => return Err(JsonErrorKind::UnexpectedByte),
             }
             if self.literal.is_empty() {
-                self.end_value(chunk, at + 1);
+                if live {
+                    self.end_value(chunk, at + 1);
+                }
                 self.state = OK;
             }
             return Ok(());
@@ -278,11 +291,11 @@ impl<'p> Scanner<'p> {
         if next == ERROR {
             return Err(self.error_at(state));
         }
-        if matches!(state, ZE | IN | FS | E3) && !matches!(next, ZE..=E3) {
+        if live && matches!(state, ZE | IN | FS | E3) && !matches!(next, ZE..=E3) {
             // The number ended with the previous byte.
             self.end_value(chunk, at);
         }
-        if matches!(state, VA | AR) && !matches!(class, C_SPACE | C_WHITE) && next != CLOSE_ARRAY {
+        if live && matches!(state, VA | AR) && !matches!(class, C_SPACE | C_WHITE) && next != CLOSE_ARRAY {
             self.begin_value(at, b);
         }
         match next {
@@ -290,6 +303,12 @@ impl<'p> Scanner<'p> {
                 let is_object = next == OPEN_OBJECT;
                 if let Some(level) = self.levels.get_mut(self.containers.len) {
                     level.index = 0;
+                }
+                // The value's paths were found live or not by `begin_value`, just before.
+                let depth = self.containers.len;
+                if live && self.levels.get(depth).is_none_or(|level| level.live == 0) {
+                    self.dead_below = depth + 1;
+                    self.key_candidates = 0;
                 }
                 self.containers.push(is_object);
                 next = if is_object { OB } else { AR };
@@ -301,7 +320,11 @@ impl<'p> Scanner<'p> {
                     Some(_) => {}
                 }
                 self.containers.len -= 1;
-                self.end_value(chunk, at + 1);
+                if self.containers.len < self.dead_below {
+                    // Where a container no path reaches closes, the matcher takes over again.
+                    self.dead_below = usize::MAX;
+                    self.end_value(chunk, at + 1);
+                }
                 next = OK;
             }
             COMMA => {
@@ -318,17 +341,18 @@ impl<'p> Scanner<'p> {
             }
             COLON => next = VA,
             QUOTE if state == ST => {
-                if self.in_key {
-                    self.end_key();
-                    next = CO;
-                } else {
-                    self.end_value(chunk, at + 1);
-                    next = OK;
+                next = if self.in_key { CO } else { OK };
+                if live {
+                    if self.in_key {
+                        self.end_key();
+                    } else {
+                        self.end_value(chunk, at + 1);
+                    }
                 }
             }
             QUOTE => {
                 self.in_key = matches!(state, OB | KE);
-                if self.in_key {
+                if live && self.in_key {
                     self.begin_key(at);
                 }
                 next = ST;
@@ -362,6 +386,150 @@ impl<'p> Scanner<'p> {
         }
         self.state = next;
         Ok(())
+    }
+
+    /// Takes the whole tokens from `chunk[at]`, between tokens, with the matcher's hooks as
+    /// [`Scanner::step`] calls them byte by byte, until a token is not plain (an escape, a byte
+    /// past ASCII, an error) or the chunk ends inside it: that one is left, from its first byte,
+    /// to `step`. A token is checked whole before any hook is told of it.
+    fn tokens(&mut self, chunk: &[u8], mut at: usize) -> usize {
+        let digits = |mut at: usize| {
+            while chunk.get(at).is_some_and(u8::is_ascii_digit) {
+                at += 1;
+            }
+            at
+        };
+        while let Some(&b) = chunk.get(at) {
+            let state = self.state;
+            let live = self.containers.len < self.dead_below;
+            let value_due = matches!(state, VA | AR);
+            // A value's last byte, for the hooks that begin and end it.
+            let end = match b {
+                b' ' | b'\t' | b'\n' | b'\r' => {
+                    at = space_run(chunk, at);
+                    continue;
+                }
+                b'"' if value_due || matches!(state, OB | KE) => {
+                    let mut end = plain_run(chunk, at + 1);
+                    while chunk.get(end).is_some_and(|&b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\') {
+                        end += 1;
+                    }
+                    if chunk.get(end) != Some(&b'"') {
+                        break;
+                    }
+                    if !value_due {
+                        // A key: plain text is its decoded text.
+                        if live {
+                            self.begin_key(at);
+                            self.match_key(chunk.get(at + 1..end).unwrap_or(&[]));
+                            self.end_key();
+                        }
+                        self.state = CO;
+                        at = end + 1;
+                        continue;
+                    }
+                    end + 1
+                }
+                b':' if state == CO => {
+                    self.state = VA;
+                    at += 1;
+                    continue;
+                }
+                b',' if state == OK => {
+                    self.state = match self.containers.top_is_object() {
+                        None => break,
+                        Some(true) => KE,
+                        Some(false) => {
+                            if let Some(level) = self.levels.get_mut(self.containers.len - 1) {
+                                level.index = level.index.saturating_add(1);
+                            }
+                            VA
+                        }
+                    };
+                    at += 1;
+                    continue;
+                }
+                b'{' | b'[' if value_due => {
+                    let is_object = b == b'{';
+                    if live {
+                        self.begin_value(at, b);
+                    }
+                    let depth = self.containers.len;
+                    if let Some(level) = self.levels.get_mut(depth) {
+                        level.index = 0;
+                    }
+                    // The value's paths were found live or not by `begin_value`, just before.
+                    if live && self.levels.get(depth).is_none_or(|level| level.live == 0) {
+                        self.dead_below = depth + 1;
+                        self.key_candidates = 0;
+                    }
+                    self.containers.push(is_object);
+                    self.state = if is_object { OB } else { AR };
+                    at += 1;
+                    continue;
+                }
+                b'}' | b']' if state == OK || state == if b == b'}' { OB } else { AR } => {
+                    if self.containers.top_is_object() != Some(b == b'}') {
+                        break;
+                    }
+                    self.containers.len -= 1;
+                    if self.containers.len < self.dead_below {
+                        self.dead_below = usize::MAX;
+                        self.end_value(chunk, at + 1);
+                    }
+                    self.state = OK;
+                    at += 1;
+                    continue;
+                }
+                b'-' | b'0'..=b'9' if value_due => {
+                    // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, ended inside this chunk.
+                    let start = at + usize::from(b == b'-');
+                    let mut end = match chunk.get(start) {
+                        Some(b'0') => start + 1,
+                        Some(b'1'..=b'9') => digits(start + 1),
+                        _ => break,
+                    };
+                    if chunk.get(end) == Some(&b'.') {
+                        let fraction = digits(end + 1);
+                        if fraction == end + 1 {
+                            break;
+                        }
+                        end = fraction;
+                    }
+                    if matches!(chunk.get(end), Some(b'e' | b'E')) {
+                        let sign = end + 1 + usize::from(matches!(chunk.get(end + 1), Some(b'+' | b'-')));
+                        end = digits(sign);
+                        if end == sign {
+                            break;
+                        }
+                    }
+                    if end == chunk.len() {
+                        break;
+                    }
+                    end
+                }
+                b't' | b'f' | b'n' if value_due => {
+                    let literal: &[u8] = match b {
+                        b't' => b"true",
+                        b'f' => b"false",
+                        _ => b"null",
+                    };
+                    if !chunk.get(at..).is_some_and(|rest| rest.starts_with(literal)) {
+                        break;
+                    }
+                    at + literal.len()
+                }
+                _ => break,
+            };
+            // A scalar value from `at` to `end`.
+            if live {
+                self.begin_value(at, b);
+                self.end_value(chunk, end);
+            }
+            self.state = OK;
+            at = end;
+        }
+        at
     }
 
     /// Why `state` refuses the byte it was given.
@@ -604,6 +772,74 @@ mod tests {
                 spaces[at] = b;
                 assert_eq!(all_plain(u64::from_le_bytes(spaces)), plain(spaces), "{b:#x} at {at} among spaces");
             }
+        }
+    }
+
+    /// What the scanner makes of `doc` fed in chunks of `size`: the captures, or the error.
+    fn scanned(doc: &[u8], wanted: &[&Path], size: usize) -> Result<Vec<Option<Vec<u8>>>, JsonError> {
+        let mut scanner = Scanner::new(wanted);
+        for chunk in doc.chunks(size) {
+            scanner.feed(chunk)?;
+        }
+        scanner.finish()
+    }
+
+    /// Whole tokens (`Scanner::tokens`) and bytes (`Scanner::step`) must agree on every value and
+    /// every error: fed whole, the document goes mostly through the first; a byte at a time, every
+    /// token longer than a byte goes through the second; split at each offset, through both.
+    #[test]
+    fn whole_tokens_and_single_bytes_agree() {
+        let documents: &[&str] = &[
+            r#"{"a":{"b":[1,-2.5e+3,"x",true,{"c":null}],"d":"\u00e9\n"},"e":[{"b":1},{"b":[2]}],"f":0}"#,
+            "{\"x\":{\"b\":\"\u{e9}\",\"b\":[{\"a\":1}]},\"a\":{\"b\":\"last\"},\"a\":{\"b\":[ 1 , 2 ]}}",
+            r#" [ {"a" : 1 , "e":[ {"b" : "s" } , [ ] , { } ] } , 12 , "a" , null ] "#,
+            r#"{"a":{"b":0},"k\u0065y":{"b":1},"e":[[],{"b":{"b":2}},3]}"#,
+            r#"{"e":[{"b":1E5},{"b":-0},{"b":0.0e-0}],"a":{"b":"\ud83d\ude00"},"x":{"b":[{"a":"\u00e9"}]}}"#,
+            "123",
+            " 0 ",
+            "-0.5",
+            "\"s\"",
+            "true",
+            "null ",
+            "[]",
+            "{}",
+            // Refused, each where its error is.
+            r#"{"a":01}"#,
+            r#"{"a":[1,]}"#,
+            r#"{"a":{"b":1,}}"#,
+            r#"{"a":-}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":1e}"#,
+            r#"{"a":nul}"#,
+            r#"{"a":nulll}"#,
+            r#"{"x":[1}"#,
+            r#"{"x":{]}"#,
+            "[1]]",
+            "[1],",
+            "1 2",
+            r#"{"a" 1}"#,
+            r#"{"a":"\q"}"#,
+            "{\"a\":\"\x01\"}",
+            r#"{"x":[tru]}"#,
+            r#"{"a":[1 2]}"#,
+            "{,}",
+            "[,1]",
+            r#"{"a":1"#,
+        ];
+        let wanted = paths(&["a.b", "e", "e.0.b", "f", "x.b.0.a", "", "key.b"]);
+        let wanted: Vec<&Path> = wanted.iter().collect();
+        for doc in documents {
+            let doc = doc.as_bytes();
+            let whole = scanned(doc, &wanted, doc.len().max(1));
+            assert_eq!(scanned(doc, &wanted, 1), whole, "{}", String::from_utf8_lossy(doc));
+            for at in 1..doc.len() {
+                let mut scanner = Scanner::new(&wanted);
+                let (first, second) = doc.split_at(at);
+                let split = scanner.feed(first).and_then(|()| scanner.feed(second)).and_then(|()| scanner.finish());
+                assert_eq!(split, whole, "{} split at {at}", String::from_utf8_lossy(doc));
+            }
+            let parsed = serde_json::from_slice::<serde_json::Value>(doc);
+            assert_eq!(whole.is_ok(), parsed.is_ok(), "{}", String::from_utf8_lossy(doc));
         }
     }
 

@@ -72,6 +72,29 @@ pub fn write_escaped(out: &mut Vec<u8>, text: &[u8]) {
     }
 }
 
+/// Takes the whitespace between the tokens of the JSON text `text` out, in place, as `jq -c`
+/// prints values: a value copied whole keeps the document's own (a pretty-printed document's
+/// newlines would spread one of the command's outputs over several lines).
+pub fn compact(text: &mut Vec<u8>) {
+    let (mut kept, mut in_string, mut escaped) = (0, false, false);
+    for at in 0..text.len() {
+        let Some(&b) = text.get(at) else { break };
+        if in_string {
+            in_string = escaped || b != b'"';
+            escaped = !escaped && b == b'\\';
+        } else if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            continue;
+        } else {
+            in_string = b == b'"';
+        }
+        if let Some(slot) = text.get_mut(kept) {
+            *slot = b;
+        }
+        kept += 1;
+    }
+    text.truncate(kept);
+}
+
 /// The text of a JSON string literal (quotes included) that the scanner has validated, with its
 /// escapes decoded. An unpaired surrogate escape becomes U+FFFD, as in most JSON decoders.
 pub fn decode_string(literal: &[u8]) -> Vec<u8> {
@@ -157,5 +180,20 @@ mod tests {
         assert_eq!(decode_string(&out), "a\"b\\c\n\u{1}é".as_bytes());
         assert_eq!(decode_string(br#""\ud83d\ude00\/\t""#), "😀/\t".as_bytes());
         assert_eq!(decode_string(br#""\ud83dx\udc00""#), "\u{fffd}x\u{fffd}".as_bytes());
+    }
+
+    #[test]
+    fn compacting_takes_out_the_whitespace_between_tokens_only() {
+        let compacted = |text: &str| {
+            let mut text = Vec::from(text.as_bytes());
+            compact(&mut text);
+            String::from_utf8(text).unwrap()
+        };
+        assert_eq!(compacted("{\n  \"a b\" : [ 1 ,\t2 ],\r\n \"c\": \" x \\\" y \\\\\" }"), r#"{"a b":[1,2],"c":" x \" y \\"}"#);
+        assert_eq!(compacted("\"\\\\\" , \"\\\"\" "), r#""\\","\"""#);
+        // Already compact: unchanged, strings' own spaces included.
+        for text in [r#"{"a":[1,2,{"b":"c d"}]}"#, r#"" \" ""#, "[]", "1.0e+2", r#"["\\",{" ":" "}]"#] {
+            assert_eq!(compacted(text), text);
+        }
     }
 }

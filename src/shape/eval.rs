@@ -47,6 +47,9 @@ pub struct EvalError<'p> {
 impl EvalError<'_> {
     /// `` `.a` cannot be applied to a number ``.
     pub fn message(&self) -> String {
+        if self.met == STACK_FULL {
+            return String::from("the program nests too deeply to evaluate (its stack is full)");
+        }
         let mut text = String::from("`");
         match self.step {
             Expr::Field(_, key, _) => {
@@ -94,8 +97,27 @@ pub fn eval<'d>(expr: &'d Expr, input: Value<'d>, variables: &Variables<'d>) -> 
 /// on as it is made, as jq's generators do).
 type Emit<'e, 'd> = dyn FnMut(Value<'d>) -> Result<(), EvalError<'d>> + 'e;
 
+/// The stack left when evaluating stops (wasm): what the deepest work below a step takes, `==`
+/// on values nested 64 levels, with room to spare.
+#[cfg(target_arch = "wasm32")]
+const STACK_RESERVE: usize = 16 * 1024;
+
+/// The `met` of an evaluation that ran out of stack (its message is its own).
+pub const STACK_FULL: &str = "stack";
+
 fn run<'d>(expr: &'d Expr, input: &Value<'d>, vars: &Variables<'d>, emit: &mut Emit<'_, 'd>) -> Result<(), EvalError<'d>> {
     let failed = |met| EvalError { step: expr, met };
+    // Each step, pipe and comparison evaluates inside the one before (jq's generators), so a
+    // program's depth is the stack's: the stack grows down towards address 0 (scripts/build puts
+    // it first in memory), and evaluating stops with an error while a reserve is left instead
+    // of running past it, a trap (`.a | .a | ...` sixty-four times twelve steps deep did).
+    #[cfg(target_arch = "wasm32")]
+    {
+        let here = 0u8;
+        if (&here as *const u8 as usize) < STACK_RESERVE {
+            return Err(failed(STACK_FULL));
+        }
+    }
     match expr {
         Expr::Identity => emit(input.clone()),
         Expr::Literal(text) => emit(Value::Found(text.as_bytes())),
@@ -181,7 +203,7 @@ fn run<'d>(expr: &'d Expr, input: &Value<'d>, vars: &Variables<'d>, emit: &mut E
             items.push(b']');
             emit(Value::Built(items))
         }
-        Expr::Object(entries) => build_objects(entries, input, vars, Vec::from(&b"{"[..]), emit),
+        Expr::Object(entries) => build_objects(entries, input, vars, emit),
         Expr::Has(key) => match kind(input.text()) {
             // jq 1.6 answers `false` for null.
             "null" => emit(boolean(false)),
@@ -203,31 +225,53 @@ pub(super) fn push_item(items: &mut Vec<u8>, text: &[u8]) {
     items.extend_from_slice(text);
 }
 
-/// Every combination of the entries' outputs, the first entry varying slowest; each entry is
-/// evaluated once per combination of those before it, as jq does (an entry after one that
-/// yields nothing is never evaluated, nor are its errors met).
+/// Every combination of the entries' outputs, the first entry varying slowest, as jq yields
+/// them. jq evaluates an entry once per combination of those before it; since every entry reads
+/// the same input its outputs are the same each time, so each is evaluated once, in order (an
+/// entry after one that yields nothing is never evaluated, nor are its errors met), and the
+/// combinations are counted through, not recursed into: an object of a hundred entries
+/// recursing once per entry overflowed the stack.
 fn build_objects<'d>(
     entries: &'d [(String, Expr)],
     input: &Value<'d>,
     vars: &Variables<'d>,
-    object: Vec<u8>,
     emit: &mut Emit<'_, 'd>,
 ) -> Result<(), EvalError<'d>> {
-    let Some(((key, value), rest)) = entries.split_first() else {
-        let mut object = object;
-        object.push(b'}');
-        return emit(Value::Built(object));
-    };
-    run(value, input, vars, &mut |value| {
-        let mut next = object.clone();
-        if next.len() > 1 {
-            next.push(b',');
+    let mut outputs = Vec::new();
+    for (_, value) in entries {
+        let values = eval(value, input.clone(), vars)?;
+        if values.is_empty() {
+            return Ok(());
         }
-        write_string(&mut next, key.as_bytes());
-        next.push(b':');
-        next.extend_from_slice(value.text());
-        build_objects(rest, input, vars, next, emit)
-    })
+        outputs.push(values);
+    }
+    let mut chosen = alloc::vec![0; entries.len()];
+    loop {
+        let mut object = Vec::from(&b"{"[..]);
+        for (((key, _), values), &k) in entries.iter().zip(&outputs).zip(&chosen) {
+            if object.len() > 1 {
+                object.push(b',');
+            }
+            write_string(&mut object, key.as_bytes());
+            object.push(b':');
+            object.extend_from_slice(values.get(k).map_or(&b"null"[..], Value::text));
+        }
+        object.push(b'}');
+        emit(Value::Built(object))?;
+        // The next combination: the last entry's next output, or its first and the one before's next.
+        let mut i = entries.len();
+        loop {
+            let Some(last) = i.checked_sub(1) else { return Ok(()) };
+            i = last;
+            if let (Some(k), Some(values)) = (chosen.get_mut(i), outputs.get(i)) {
+                *k += 1;
+                if *k < values.len() {
+                    break;
+                }
+                *k = 0;
+            }
+        }
+    }
 }
 
 fn boolean(value: bool) -> Value<'static> {
@@ -476,7 +520,7 @@ fn keys<'d>(value: &Value<'d>) -> Result<Value<'d>, &'static str> {
     Ok(Value::Built(items))
 }
 
-/// The deepest nesting `==` compares: it recurses once a level, on a 64 KiB stack.
+/// The deepest nesting `==` compares: it recurses once a level, within the stack's reserve.
 const MAX_COMPARED_DEPTH: usize = 64;
 
 /// Whether two JSON texts are the same value: numbers by exact decimal value, strings by their

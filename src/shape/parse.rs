@@ -112,8 +112,9 @@ struct Failed;
 
 type Parsed<T> = Result<T, Failed>;
 
-/// The deepest nesting of `( [ {` and function arguments a program may have: parsing and
-/// evaluating recurse once a level, and the command's stack is 64 KiB.
+/// The deepest nesting of `( [ {`, function arguments and a path's steps a program may have:
+/// parsing, planning and evaluating recurse once a level (the evaluator also stops where its
+/// stack runs short, `eval::STACK_RESERVE`).
 const MAX_DEPTH: usize = 32;
 
 /// The most operators (`|`, `,`, `//`, `and`, `or`, `==`, `!=`) a program may have: a chain of
@@ -300,7 +301,13 @@ impl Parser<'_> {
     /// A term and its steps: `.a.b[0][]?`, `$query.city`, `(e).x`.
     fn postfix(&mut self) -> Parsed<Expr> {
         let mut expr = self.term()?;
+        // Each step nests the evaluation one level deeper, as a parenthesis does: a path's steps
+        // count towards the nesting limit (a chain of 250 steps overflowed the stack).
+        let depth = self.depth;
         loop {
+            if self.depth > MAX_DEPTH {
+                return self.syntax("the program is nested too deeply");
+            }
             self.skip_space();
             match (self.peek(), self.text.get(self.at + 1).copied()) {
                 (Some(b'.'), Some(b'[')) => {
@@ -311,23 +318,30 @@ impl Parser<'_> {
                     self.at += 1;
                     let key = if b == b'"' { self.string()? } else { String::from(self.name()) };
                     expr = Expr::Field(Box::new(expr), key, self.eat_optional());
+                    self.depth += 1;
                     continue;
                 }
                 _ => {}
             }
             if self.peek() != Some(b'[') {
+                // A `?` here follows no step (`(.a)?`, `.a??`): jq's `try`, which the subset
+                // leaves out.
+                if self.eat_optional() {
+                    return self.error_at(self.at - 1, Problem::Unsupported("? after anything but a step (try)"));
+                }
+                self.depth = depth;
                 return Ok(expr);
             }
             expr = self.bracket(expr)?;
+            self.depth += 1;
         }
     }
 
+    /// A step's `?`, spaces before it allowed as jq allows them; one at most.
     fn eat_optional(&mut self) -> bool {
-        let mut optional = false;
-        while self.peek() == Some(b'?') && self.text.get(self.at + 1) != Some(&b'/') {
-            self.at += 1;
-            optional = true;
-        }
+        self.skip_space();
+        let optional = self.peek() == Some(b'?') && self.text.get(self.at + 1) != Some(&b'/');
+        self.at += usize::from(optional);
         optional
     }
 
@@ -561,6 +575,10 @@ impl Parser<'_> {
             } else {
                 Expr::Field(Box::new(Expr::Identity), key.clone(), false)
             };
+            // jq keeps a repeated key's last value at its first place; the subset leaves it out.
+            if entries.iter().any(|(known, _)| *known == key) {
+                return self.error_at(start, Problem::Unsupported("a key repeated in an object"));
+            }
             entries.push((key, value));
             if self.eat("}") {
                 return Ok(Expr::Object(entries));
@@ -744,5 +762,28 @@ mod tests {
         assert!(refused(&long).starts_with("the program has more than 64 operators"));
         assert!(parse(&vec![".a"; 65].join(" | ")).is_ok(), "64 operators");
         assert!(parse(&vec![".a"; 66].join(" | ")).is_err(), "65 operators");
+    }
+
+    #[test]
+    fn a_question_mark_is_a_steps_own_and_steps_count_as_nesting() {
+        // jq's `E?` after anything but a step is `try E`, which the subset leaves out: `.a.b??`
+        // is `try .a.b?` in jq, not `.a.b?`.
+        for (program, column) in
+            [("(.a)?", 5), (".a??", 4), (".a.b? ?", 7), (".?", 2), ("[.a]?", 5), ("map(.a)?", 8), ("{a}?", 4), ("$x?", 3)]
+        {
+            assert_eq!(refused(program), format!("`? after anything but a step (try)` is not supported (column {column})"), "{program}");
+        }
+        assert_eq!(parse(".a ?"), parse(".a?"));
+        assert_eq!(parse(".[0] ?"), Ok(Expr::Index(Box::new(Expr::Identity), 0, true)));
+        assert!(parse(".a?//1").is_err() && parse(".a? // 1").is_ok());
+        // A path's steps nest its evaluation as parentheses do: 32 levels in all.
+        assert!(parse(&".a".repeat(32)).is_ok());
+        assert_eq!(refused(&".a".repeat(33)), "the program is nested too deeply (column 67)");
+        assert_eq!(refused(&".[0]".repeat(253)), "the program is nested too deeply (column 133)");
+        assert!(parse(&(String::from("(").repeat(16) + &".a".repeat(16) + &")".repeat(16))).is_ok());
+        assert!(parse(&(String::from("(").repeat(16) + &".a".repeat(17) + &")".repeat(16))).is_err());
+        // jq keeps a repeated key's last value at its first place: left out, refused.
+        assert_eq!(refused("{a: 1, b: 2, a: 3}"), "`a key repeated in an object` is not supported (column 14)");
+        assert!(parse("{a, \"a\": 5}").is_err() && parse("{a: 1, \"\\u0061\": 2}").is_err());
     }
 }

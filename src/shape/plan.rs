@@ -91,8 +91,9 @@ impl Plan {
         }
         plan.paths.extend(stream_paths);
         plan.paths.extend(selectors);
-        if plan.paths.len() > MAX_PATHS {
-            // More paths than the scanner's masks hold: the document is captured whole.
+        if too_many_or_too_deep(&plan.paths) {
+            // More paths than the scanner's masks hold, or deeper than the sparse copy's writing
+            // recurses: the document is captured whole.
             return Plan {
                 program: program.clone(),
                 paths: alloc::vec![Path { segments: Vec::new() }],
@@ -110,7 +111,7 @@ impl Plan {
     pub fn for_variable(program: &Expr, name: &str) -> Plan {
         let mut plan = Plan { program: Expr::Identity, paths: Vec::new(), probes: 0, streams: Vec::new(), root: Some(String::from(name)) };
         plan.walk(program, None, true);
-        if plan.paths.len() > MAX_PATHS {
+        if too_many_or_too_deep(&plan.paths) {
             (plan.paths, plan.probes) = (alloc::vec![Path { segments: Vec::new() }], 0);
         }
         plan
@@ -368,7 +369,7 @@ impl<'p> Shaper<'p> {
             if scanner.restarted(stream.path) {
                 outputs.truncate(1);
             }
-            let steps = self.plan.paths[stream.path].segments.len() - 1;
+            let steps = self.plan.paths.get(stream.path).map_or(0, |path| path.segments.len().saturating_sub(1));
             if scanner.met(stream.path).get(steps) == Some(&b'{') {
                 if at_end {
                     let apply = Expr::Pipe(Box::new(Expr::Each(Box::new(Expr::Identity), false)), Box::new(stream.apply.clone()));
@@ -418,16 +419,21 @@ impl<'p> Shaper<'p> {
         let plan = self.plan;
         let scanner = &*self.projection.scanner();
         let captured = plan.streams.first().map_or(plan.paths.len(), |stream| stream.path);
-        let mut entries: Vec<Entry> =
-            (0..captured).map(|i| Entry { segments: &plan.paths[i].segments, met: scanner.met(i), found: scanner.found(i) }).collect();
+        let mut entries: Vec<Entry> = plan
+            .paths
+            .iter()
+            .take(captured)
+            .enumerate()
+            .map(|(i, path)| Entry { segments: &path.segments, met: scanner.met(i), found: scanner.found(i) })
+            .collect();
         let sparse = sparse_copy(&entries);
         // The iterations' own errors, met on a copy where each iterated value is as typed.
         for stream in &plan.streams {
-            let segments = &plan.paths[stream.path].segments;
-            let steps = segments.len() - 1;
+            let segments = plan.paths.get(stream.path).map_or(&[][..], |path| &path.segments);
+            let steps = segments.len().saturating_sub(1);
             let met = scanner.met(stream.path);
             entries.clear();
-            entries.push(Entry { segments: &segments[..steps], met: met.get(..=steps).unwrap_or(met), found: None });
+            entries.push(Entry { segments: segments.get(..steps).unwrap_or(segments), met: met.get(..=steps).unwrap_or(met), found: None });
             eval(&stream.iterate, Value::Found(&sparse_copy(&entries)), &[]).map_err(shape_error)?;
         }
         for outputs in &mut self.outputs {
@@ -436,7 +442,7 @@ impl<'p> Shaper<'p> {
         // A program that is one stream's array (`[.[] | ...]`) answers with it, uncopied.
         if let Expr::Variable(name) = &plan.program {
             if let Some(k) = plan.streams.iter().position(|stream| stream.name == *name) {
-                return Ok(alloc::vec![core::mem::take(&mut self.outputs[k])]);
+                return Ok(alloc::vec![self.outputs.get_mut(k).map(core::mem::take).unwrap_or_default()]);
             }
         }
         let mut variables: Vec<(&str, &[u8])> = self.variables.to_vec();
@@ -499,6 +505,15 @@ fn sparse_copy(entries: &[Entry]) -> Vec<u8> {
         copy.extend_from_slice(b"null");
     }
     copy
+}
+
+/// The deepest path a plan follows: the sparse copy is written recursing once a level (a chain of
+/// pipes 1,984 steps deep overflowed the stack).
+const MAX_PATH_DEPTH: usize = 64;
+
+/// Whether the scanner cannot follow `paths`, or the sparse copy cannot be written from them.
+fn too_many_or_too_deep(paths: &[Path]) -> bool {
+    paths.len() > MAX_PATHS || paths.iter().any(|path| path.segments.len() > MAX_PATH_DEPTH)
 }
 
 /// Writes the value at `depth` of `entries` (every one of which reached it) as the program will
