@@ -227,42 +227,50 @@ pub(super) fn push_item(items: &mut Vec<u8>, text: &[u8]) {
 
 /// Every combination of the entries' outputs, the first entry varying slowest, as jq yields
 /// them. jq evaluates an entry once per combination of those before it; since every entry reads
-/// the same input its outputs are the same each time, so each is evaluated once, in order (an
-/// entry after one that yields nothing is never evaluated, nor are its errors met), and the
-/// combinations are counted through, not recursed into: an object of a hundred entries
-/// recursing once per entry overflowed the stack.
-fn build_objects<'d>(
-    entries: &'d [(String, Expr)],
-    input: &Value<'d>,
-    vars: &Variables<'d>,
-    emit: &mut Emit<'_, 'd>,
-) -> Result<(), EvalError<'d>> {
+/// the same input its outputs are the same each time, so each entry but the last is evaluated
+/// once, in order (an entry after one that yields nothing is never evaluated, nor are its errors
+/// met), and their combinations are counted through, not recursed into: an object of a hundred
+/// entries recursing once per entry overflowed the stack. The last entry runs once per
+/// combination, as in jq, each of its outputs handed on as it comes.
+fn build_objects<'d>(entries: &'d [(String, Expr)], input: &Value<'d>, vars: &Variables<'d>, emit: &mut Emit<'_, 'd>) -> Result<(), EvalError<'d>> {
+    let Some(((last_key, last), firsts)) = entries.split_last() else {
+        return emit(Value::Built(Vec::from(&b"{}"[..])));
+    };
     let mut outputs = Vec::new();
-    for (_, value) in entries {
-        let values = eval(value, input.clone(), vars)?;
+    for (_, value) in firsts {
+        let mut values = Vec::new();
+        run(value, input, vars, &mut |value| {
+            values.push(value);
+            Ok(())
+        })?;
         if values.is_empty() {
             return Ok(());
         }
         outputs.push(values);
     }
-    let mut chosen = alloc::vec![0; entries.len()];
+    let mut chosen = alloc::vec![0; firsts.len()];
     loop {
         let mut object = Vec::from(&b"{"[..]);
-        for (((key, _), values), &k) in entries.iter().zip(&outputs).zip(&chosen) {
-            if object.len() > 1 {
-                object.push(b',');
-            }
+        for (((key, _), values), &k) in firsts.iter().zip(&outputs).zip(&chosen) {
             write_string(&mut object, key.as_bytes());
             object.push(b':');
             object.extend_from_slice(values.get(k).map_or(&b"null"[..], Value::text));
+            object.push(b',');
         }
-        object.push(b'}');
-        emit(Value::Built(object))?;
-        // The next combination: the last entry's next output, or its first and the one before's next.
-        let mut i = entries.len();
+        write_string(&mut object, last_key.as_bytes());
+        object.push(b':');
+        run(last, input, vars, &mut |value| {
+            let mut whole = object.clone();
+            whole.extend_from_slice(value.text());
+            whole.push(b'}');
+            emit(Value::Built(whole))
+        })?;
+        // The next combination: the entry before the last's next output, or its first and the
+        // next of the one before it.
+        let mut i = firsts.len();
         loop {
-            let Some(last) = i.checked_sub(1) else { return Ok(()) };
-            i = last;
+            let Some(before) = i.checked_sub(1) else { return Ok(()) };
+            i = before;
             if let (Some(k), Some(values)) = (chosen.get_mut(i), outputs.get(i)) {
                 *k += 1;
                 if *k < values.len() {
@@ -619,6 +627,21 @@ mod tests {
         let vars: [(&str, &[u8]); 1] = [("query", br#"{"city":"Oslo"}"#)];
         let found = eval(&expr, Value::Found(document.as_bytes()), &vars).map_err(|error| error.message())?;
         Ok(found.iter().map(|v| String::from_utf8(v.text().to_vec()).unwrap()).collect())
+    }
+
+    /// jq's order (the first entry slowest), an entry after one that yields nothing never run, a
+    /// last entry's outputs handed on before its error, and no recursion per entry.
+    #[test]
+    fn objects_are_every_combination_of_their_entries() {
+        let combinations = outputs("{a: (1, 2), b: (3, 4), c: 5}", "null").unwrap();
+        assert_eq!(combinations, [r#"{"a":1,"b":3,"c":5}"#, r#"{"a":1,"b":4,"c":5}"#, r#"{"a":2,"b":3,"c":5}"#, r#"{"a":2,"b":4,"c":5}"#]);
+        assert_eq!(outputs("[{a: .x[]?, b: .x.y}]", r#"{"x":1}"#).unwrap(), ["[]"]);
+        assert_eq!(outputs("{}", "1").unwrap(), ["{}"]);
+        assert_eq!(outputs("[{a: (.x, .x.y)}]", r#"{"x":1}"#).unwrap_err(), "`.\"y\"` cannot be applied to a number");
+        let entries: Vec<String> = (0..5000).map(|i| format!("k{i}: .x")).collect();
+        let wide = outputs(&format!("{{{}}}", entries.join(",")), r#"{"x":1}"#).unwrap();
+        let members: Vec<String> = (0..5000).map(|i| format!("\"k{i}\":1")).collect();
+        assert_eq!(wide, [format!("{{{}}}", members.join(","))]);
     }
 
     #[test]
