@@ -232,7 +232,12 @@ pub(super) fn push_item(items: &mut Vec<u8>, text: &[u8]) {
 /// met), and their combinations are counted through, not recursed into: an object of a hundred
 /// entries recursing once per entry overflowed the stack. The last entry runs once per
 /// combination, as in jq, each of its outputs handed on as it comes.
-fn build_objects<'d>(entries: &'d [(String, Expr)], input: &Value<'d>, vars: &Variables<'d>, emit: &mut Emit<'_, 'd>) -> Result<(), EvalError<'d>> {
+fn build_objects<'d>(
+    entries: &'d [(String, Expr)],
+    input: &Value<'d>,
+    vars: &Variables<'d>,
+    emit: &mut Emit<'_, 'd>,
+) -> Result<(), EvalError<'d>> {
     let Some(((last_key, last), firsts)) = entries.split_last() else {
         return emit(Value::Built(Vec::from(&b"{}"[..])));
     };
