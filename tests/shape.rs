@@ -228,6 +228,20 @@ fn deep_programs_end_in_an_error_never_a_trap() {
     assert_eq!((code, out.as_str()), (Some(0), "true\n"));
     let (code, out, _) = shape(&(String::from("[").repeat(31) + &vec![".a"; 64].join(" | ") + " | type" + &"]".repeat(31)));
     assert_eq!((code, out.trim()), (Some(0), format!("{}\"object\"{}", "[".repeat(31), "]".repeat(31)).as_str()));
+
+    // The HTTP component, which evaluates on the same stack: a 502 naming it, never a trap.
+    let upstream = Upstream::start(move |_| json(200, &document));
+    let program = vec![".a".repeat(31); 64].join(" | ");
+    let relay = Serve::start(COMPONENT, &[("RELAY_UPSTREAM_URL", upstream.url("/")), ("RELAY_SHAPE", program)]);
+    request(relay.port, "GET", "/", &[], b"").assert(
+        502,
+        r#"{"error":{"code":"upstream_shape","message":"the upstream's answer does not fit the shape: the program nests too deeply to evaluate (its stack is full)"}}"#,
+    );
+    let small = Upstream::start(|_| json(200, r#"{"a":{"a":{"a":7}}}"#));
+    let entries: Vec<String> = (0..300).map(|i| format!("k{i}: .a.a.a")).collect();
+    let relay = Serve::start(COMPONENT, &[("RELAY_UPSTREAM_URL", small.url("/")), ("RELAY_SHAPE", format!("{{{}}}", entries.join(", ")))]);
+    let members: Vec<String> = (0..300).map(|i| format!("\"k{i}\":7")).collect();
+    request(relay.port, "GET", "/", &[], b"").assert(200, &format!("{{{}}}", members.join(",")));
 }
 
 /// The command prints what `jq -c` prints, one output a line: a value copied from a
