@@ -1,7 +1,7 @@
 """How much linear memory a request body costs: for bodies of 1, 4 and 16 MiB, the smallest
 `wasmtime serve -W max-memory-size` (binary search in 64 KiB pages) at which the relay still
 forwards the body and answers 200. The body grows in place on the heap, so the cost is the body
-plus a fixed part (the 64 KiB stack, the heap's base, one 64 KiB read chunk).
+plus a fixed part (the 128 KiB stack, the heap's base, one 64 KiB read chunk).
 
 Usage: python3 bench/body_memory.py   (after scripts/build)
 """
