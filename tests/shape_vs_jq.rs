@@ -53,6 +53,8 @@ const ACCEPTED: &[&str] = &[
     "\"caf\\u00e9\"",
     "null, true, false",
     ". # a comment",
+    ".a ?",
+    ".a?.b?",
 ];
 
 /// Refused as broken: broken for jq as well.
@@ -78,6 +80,10 @@ const LEFT_OUT: &[&str] = &[
     "def f: 1; f",
     ".a as $x | $x",
     "try .a",
+    "(.a)?",
+    ".a.b??",
+    ".?",
+    "{a: 1, b: 2, a: 3}",
     "has(.k)",
     "[.a] | length",
 ];
