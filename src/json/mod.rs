@@ -1,8 +1,12 @@
 //! A streaming JSON validator that copies out the values found at requested paths.
 //!
 //! The scanner is a pushdown automaton that takes a byte at a time (and passes over runs of
-//! plain text inside strings): the whole state lives in [`Scanner`], so a document can be fed in
-//! chunks as they arrive from the network and its memory does not grow with the document. The
+//! plain text inside strings), and between tokens a whole token at a time while the token is
+//! plain and ends inside the chunk (most of a document: a chunk boundary or an escape hands the
+//! token to the automaton, from its first byte). The whole state lives in [`Scanner`], so a
+//! document can be fed in chunks as they arrive from the network and its memory does not grow
+//! with the document. Inside a container no requested path reaches, nothing but the grammar runs.
+//! The
 //! grammar is a transition table over byte classes (the design of Douglas Crockford's
 //! JSON_checker), which is smaller in wasm than the same rules written as `match`es; what the
 //! table cannot hold (the container stack, UTF-8 sequences, the paths) is code around it. Nesting
