@@ -584,10 +584,15 @@ fn same_within(a: &[u8], b: &[u8], depth: usize) -> Option<bool> {
 
 /// A number's exact value as (negative, significant digits without leading or trailing zeros,
 /// the power of ten of the last digit): `1.0e+2`, `100` and `1e2` are all `(false, "1", 2)`.
-/// One pass over a validated number (a loop per part cost 431 bytes more).
-fn decimal(text: &[u8]) -> (bool, Vec<u8>, i64) {
+/// One pass over a validated number (a loop per part cost 431 bytes more). The power is an
+/// `i128`: an exponent past an `i64` (`1e9223372036854775808`) is still exact, up to 38 digits;
+/// past that it saturates, and such exponents compare equal.
+fn decimal(text: &[u8]) -> (bool, Vec<u8>, i128) {
+    // Below this an exponent can take one more digit: compared, not divided (`i128` division and
+    // multiplication are library routines in wasm).
+    const BOUND: i128 = i128::MAX / 10 - 10;
     let mut digits = Vec::new();
-    let (mut power, mut exponent) = (0i64, 0i64);
+    let (mut power, mut exponent) = (0i128, 0i128);
     let (mut fraction, mut in_exponent, mut exponent_negative) = (false, false, false);
     for &b in text {
         match b {
@@ -595,9 +600,8 @@ fn decimal(text: &[u8]) -> (bool, Vec<u8>, i64) {
             b'e' | b'E' => in_exponent = true,
             b'-' if in_exponent => exponent_negative = true,
             b'0'..=b'9' if in_exponent => {
-                // Saturating, by comparison: `saturating_mul` costs a 128-bit multiplication.
-                let digit = i64::from(b - b'0');
-                exponent = if exponent > (i64::MAX - digit) / 10 { i64::MAX } else { exponent * 10 + digit };
+                let digit = i128::from(b - b'0');
+                exponent = if exponent > BOUND { BOUND } else { (exponent << 3) + (exponent << 1) + digit };
             }
             b'0'..=b'9' => {
                 // Leading zeros are no digits of the value; in a fraction they still move it.
@@ -605,16 +609,16 @@ fn decimal(text: &[u8]) -> (bool, Vec<u8>, i64) {
                     digits.push(b);
                 }
                 if fraction {
-                    power = power.saturating_sub(1);
+                    power -= 1;
                 }
             }
             _ => {}
         }
     }
-    power = power.saturating_add(if exponent_negative { -exponent } else { exponent });
+    power += if exponent_negative { -exponent } else { exponent };
     while digits.last() == Some(&b'0') {
         digits.pop();
-        power = power.saturating_add(1);
+        power += 1;
     }
     if digits.is_empty() {
         return (false, digits, 0);
@@ -665,6 +669,20 @@ mod tests {
             assert_eq!(same(a.as_bytes(), b.as_bytes()), Some(true), "{a} {b}");
         }
         assert_eq!(same(b"9007199254740993", b"9007199254740992"), Some(false), "no rounding to doubles");
+        // Exponents past an i64's range, exact (a second differential run against jq found them
+        // saturated: equal numbers unequal, different ones equal).
+        for (a, b, equal) in [
+            ("12e9223372036854775807", "1.2e9223372036854775808", true),
+            ("0.1e-9223372036854775807", "1e-9223372036854775808", true),
+            ("1000e9223372036854775806", "1e9223372036854775809", true),
+            ("1e9223372036854775807", "1e9223372036854775808", false),
+            ("1e9223372036854775808", "1e9223372036854775809", false),
+            ("1e18446744073709551616", "1e18446744073709551617", false),
+            ("1e-9223372036854775808", "1e-9223372036854775809", false),
+            ("0e99999999999999999999999999999999999999999999", "0", true),
+        ] {
+            assert_eq!(same(a.as_bytes(), b.as_bytes()), Some(equal), "{a} {b}");
+        }
         assert_eq!(same(br#""\u00e9""#, "\"\u{e9}\"".as_bytes()), Some(true));
         assert_eq!(same(br#"{"a":1,"b":[1,2]}"#, br#"{"b":[1,2.0],"a":1}"#), Some(true));
         for (a, b) in [(&br#"{"a":1}"#[..], &br#"{"a":1,"b":2}"#[..]), (b"1", br#""1""#), (b"null", b"false")] {
@@ -693,8 +711,8 @@ mod tests {
         assert_eq!(outputs(".a, keys", document).unwrap(), ["2", r#"["a","b"]"#]);
         assert_eq!(
             same(b"10e99999999999999999999", b"1e99999999999999999999"),
-            Some(true),
-            "both saturate, as jq finds them equal; no overflow"
+            Some(false),
+            "exact, as every number compares (jq finds both infinite, and equal); no overflow"
         );
     }
 }
