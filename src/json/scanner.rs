@@ -410,15 +410,28 @@ impl<'p> Scanner<'p> {
                     continue;
                 }
                 b'"' if value_due || matches!(state, OB | KE) => {
-                    let mut end = plain_run(chunk, at + 1);
-                    while chunk.get(end).is_some_and(|&b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\') {
-                        end += 1;
+                    // Printable ASCII and well-formed UTF-8, no escape: the text is its own
+                    // decoding.
+                    let mut end = at + 1;
+                    loop {
+                        end = plain_run(chunk, end);
+                        while chunk.get(end).is_some_and(|&b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\') {
+                            end += 1;
+                        }
+                        let Some(&lead) = chunk.get(end).filter(|&&b| b >= 0x80) else { break };
+                        let Some((more, low, high)) = utf8_lead(lead) else { break };
+                        let well_formed = chunk.get(end + 1).is_some_and(|&b| (low..=high).contains(&b))
+                            && (2..=usize::from(more)).all(|i| chunk.get(end + i).is_some_and(|&b| (0x80..=0xbf).contains(&b)));
+                        if !well_formed {
+                            break;
+                        }
+                        end += usize::from(more) + 1;
                     }
                     if chunk.get(end) != Some(&b'"') {
                         break;
                     }
                     if !value_due {
-                        // A key: plain text is its decoded text.
+                        // A key: its text is its decoded text.
                         if live {
                             self.begin_key(at);
                             self.match_key(chunk.get(at + 1..end).unwrap_or(&[]));
@@ -554,20 +567,27 @@ impl<'p> Scanner<'p> {
             self.utf8_remaining -= 1;
             (self.utf8_low, self.utf8_high) = (0x80, 0xbf);
         } else {
-            (self.utf8_remaining, self.utf8_low, self.utf8_high) = match b {
-                0xc2..=0xdf => (1, 0x80, 0xbf),
-                0xe0 => (2, 0xa0, 0xbf),
-                0xe1..=0xec | 0xee..=0xef => (2, 0x80, 0xbf),
-                0xed => (2, 0x80, 0x9f),
-                0xf0 => (3, 0x90, 0xbf),
-                0xf1..=0xf3 => (3, 0x80, 0xbf),
-                0xf4 => (3, 0x80, 0x8f),
-                _ => return Err(JsonErrorKind::InvalidUtf8),
-            };
+            (self.utf8_remaining, self.utf8_low, self.utf8_high) = utf8_lead(b).ok_or(JsonErrorKind::InvalidUtf8)?;
         }
         self.key_byte(b);
         Ok(())
     }
+}
+
+/// For the first byte of a multi-byte UTF-8 character: how many bytes follow, and the range of
+/// the next one (RFC 3629's table of well-formed sequences: no overlongs, no surrogates, nothing
+/// above U+10FFFF); the bytes after it are 0x80 to 0xBF.
+fn utf8_lead(b: u8) -> Option<(u8, u8, u8)> {
+    Some(match b {
+        0xc2..=0xdf => (1, 0x80, 0xbf),
+        0xe0 => (2, 0xa0, 0xbf),
+        0xe1..=0xec | 0xee..=0xef => (2, 0x80, 0xbf),
+        0xed => (2, 0x80, 0x9f),
+        0xf0 => (3, 0x90, 0xbf),
+        0xf1..=0xf3 => (3, 0x80, 0xbf),
+        0xf4 => (3, 0x80, 0x8f),
+        _ => return None,
+    })
 }
 
 /// Where a run of plain string text (printable ASCII, no quote, no backslash) starting at `at`
@@ -825,11 +845,27 @@ mod tests {
             "{,}",
             "[,1]",
             r#"{"a":1"#,
+            // Text past ASCII, whole tokens too: two, three and four bytes, in keys and values.
+            "{\"k\u{e9}y\":{\"b\":\"\u{e9}\u{4e2d}\u{1f600}z\"},\"a\":{\"b\":\"\u{7ff}\u{800}\u{ffff}\u{10000}\u{10ffff}\"}}",
+            "[\"\u{e9}\u{7f}\",{\"\u{4e2d}\":[\"\u{1f600}\"]}]",
         ];
-        let wanted = paths(&["a.b", "e", "e.0.b", "f", "x.b.0.a", "", "key.b"]);
+        // Ill-formed UTF-8 anywhere in a string is refused, whole or a byte at a time.
+        let refused: [&[u8]; 11] = [
+            b"[\"\xe0\x80\xaf\"]",
+            b"[\"\xf0\x8f\xbf\xbf\"]",
+            b"[\"\xe2\x82\xc0\"]",
+            b"[\"\xf0\x9f\x98\xff\"]",
+            b"[\"\xc0\xaf\"]",
+            b"[\"\xed\xa0\x80\"]",
+            b"[\"\xf4\x90\x80\x80\"]",
+            b"[\"\xe2\x82\"]",
+            b"[\"a\xff\"]",
+            b"{\"\xc3\":1}",
+            b"[\"\xf0\x9f\x98\"]",
+        ];
+        let wanted = paths(&["a.b", "e", "e.0.b", "f", "x.b.0.a", "", "key.b", "k\u{e9}y.b", "1.\u{4e2d}"]);
         let wanted: Vec<&Path> = wanted.iter().collect();
-        for doc in documents {
-            let doc = doc.as_bytes();
+        for doc in documents.iter().map(|doc| doc.as_bytes()).chain(refused) {
             let whole = scanned(doc, &wanted, doc.len().max(1));
             assert_eq!(scanned(doc, &wanted, 1), whole, "{}", String::from_utf8_lossy(doc));
             for at in 1..doc.len() {
@@ -840,7 +876,12 @@ mod tests {
             }
             let parsed = serde_json::from_slice::<serde_json::Value>(doc);
             assert_eq!(whole.is_ok(), parsed.is_ok(), "{}", String::from_utf8_lossy(doc));
+            assert!(whole.is_ok() || !refused.contains(&doc) || whole.as_ref().is_err_and(|e| e.kind == JsonErrorKind::InvalidUtf8));
         }
+        let text = documents.iter().find(|doc| doc.starts_with("{\"k\u{e9}y\"")).unwrap().as_bytes();
+        let found = scanned(text, &wanted, text.len()).unwrap();
+        assert_eq!(found[7].as_deref(), Some("\"\u{e9}\u{4e2d}\u{1f600}z\"".as_bytes()));
+        assert_eq!(found[0].as_deref(), Some("\"\u{7ff}\u{800}\u{ffff}\u{10000}\u{10ffff}\"".as_bytes()));
     }
 
     #[test]
