@@ -6,8 +6,7 @@
 //! token to the automaton, from its first byte). The whole state lives in [`Scanner`], so a
 //! document can be fed in chunks as they arrive from the network and its memory does not grow
 //! with the document. Inside a container no requested path reaches, nothing but the grammar runs.
-//! The
-//! grammar is a transition table over byte classes (the design of Douglas Crockford's
+//! The grammar is a transition table over byte classes (the design of Douglas Crockford's
 //! JSON_checker), which is smaller in wasm than the same rules written as `match`es; what the
 //! table cannot hold (the container stack, UTF-8 sequences, the paths) is code around it. Nesting
 //! is tracked with one bit per open container on the heap, never with recursion, so no document

@@ -195,10 +195,7 @@ impl<'p> Scanner<'p> {
                 // Inside a string value, or a key no path can match, printable ASCII needs nothing
                 // but passing over (a value being captured is copied as a range): a block at a
                 // time while none ends the run (`plain_run`), then one byte at a time.
-                at = plain_run(chunk, at);
-                while chunk.get(at).is_some_and(|&b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\') {
-                    at += 1;
-                }
+                at = plain_end(chunk, at);
             }
         }
         // The values still open go on in the next chunk.
@@ -299,46 +296,16 @@ impl<'p> Scanner<'p> {
             self.begin_value(at, b);
         }
         match next {
-            OPEN_OBJECT | OPEN_ARRAY => {
-                let is_object = next == OPEN_OBJECT;
-                if let Some(level) = self.levels.get_mut(self.containers.len) {
-                    level.index = 0;
-                }
-                // The value's paths were found live or not by `begin_value`, just before.
-                let depth = self.containers.len;
-                if live && self.levels.get(depth).is_none_or(|level| level.live == 0) {
-                    self.dead_below = depth + 1;
-                    self.key_candidates = 0;
-                }
-                self.containers.push(is_object);
-                next = if is_object { OB } else { AR };
-            }
+            OPEN_OBJECT | OPEN_ARRAY => next = self.open(next == OPEN_OBJECT, live),
             CLOSE_OBJECT | CLOSE_ARRAY => {
                 match self.containers.top_is_object() {
                     None => return Err(JsonErrorKind::TrailingData),
                     Some(is_object) if is_object != (next == CLOSE_OBJECT) => return Err(JsonErrorKind::UnexpectedByte),
                     Some(_) => {}
                 }
-                self.containers.len -= 1;
-                if self.containers.len < self.dead_below {
-                    // Where a container no path reaches closes, the matcher takes over again.
-                    self.dead_below = usize::MAX;
-                    self.end_value(chunk, at + 1);
-                }
-                next = OK;
+                next = self.close(chunk, at + 1);
             }
-            COMMA => {
-                next = match self.containers.top_is_object() {
-                    None => return Err(JsonErrorKind::TrailingData),
-                    Some(true) => KE,
-                    Some(false) => {
-                        if let Some(level) = self.levels.get_mut(self.containers.len - 1) {
-                            level.index = level.index.saturating_add(1);
-                        }
-                        VA
-                    }
-                };
-            }
+            COMMA => next = self.comma().ok_or(JsonErrorKind::TrailingData)?,
             COLON => next = VA,
             QUOTE if state == ST => {
                 next = if self.in_key { CO } else { OK };
@@ -414,10 +381,7 @@ impl<'p> Scanner<'p> {
                     // decoding.
                     let mut end = at + 1;
                     loop {
-                        end = plain_run(chunk, end);
-                        while chunk.get(end).is_some_and(|&b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\') {
-                            end += 1;
-                        }
+                        end = plain_end(chunk, end);
                         let Some(&lead) = chunk.get(end).filter(|&&b| b >= 0x80) else { break };
                         let Some((more, low, high)) = utf8_lead(lead) else { break };
                         let well_formed = chunk.get(end + 1).is_some_and(|&b| (low..=high).contains(&b))
@@ -449,35 +413,17 @@ impl<'p> Scanner<'p> {
                     continue;
                 }
                 b',' if state == OK => {
-                    self.state = match self.containers.top_is_object() {
-                        None => break,
-                        Some(true) => KE,
-                        Some(false) => {
-                            if let Some(level) = self.levels.get_mut(self.containers.len - 1) {
-                                level.index = level.index.saturating_add(1);
-                            }
-                            VA
-                        }
-                    };
+                    // At the root, left to `step`, which refuses it.
+                    let Some(next) = self.comma() else { break };
+                    self.state = next;
                     at += 1;
                     continue;
                 }
                 b'{' | b'[' if value_due => {
-                    let is_object = b == b'{';
                     if live {
                         self.begin_value(at, b);
                     }
-                    let depth = self.containers.len;
-                    if let Some(level) = self.levels.get_mut(depth) {
-                        level.index = 0;
-                    }
-                    // The value's paths were found live or not by `begin_value`, just before.
-                    if live && self.levels.get(depth).is_none_or(|level| level.live == 0) {
-                        self.dead_below = depth + 1;
-                        self.key_candidates = 0;
-                    }
-                    self.containers.push(is_object);
-                    self.state = if is_object { OB } else { AR };
+                    self.state = self.open(b == b'{', live);
                     at += 1;
                     continue;
                 }
@@ -485,12 +431,7 @@ impl<'p> Scanner<'p> {
                     if self.containers.top_is_object() != Some(b == b'}') {
                         break;
                     }
-                    self.containers.len -= 1;
-                    if self.containers.len < self.dead_below {
-                        self.dead_below = usize::MAX;
-                        self.end_value(chunk, at + 1);
-                    }
-                    self.state = OK;
+                    self.state = self.close(chunk, at + 1);
                     at += 1;
                     continue;
                 }
@@ -545,6 +486,49 @@ impl<'p> Scanner<'p> {
         at
     }
 
+    /// A container opens (its value begun with the matcher, when `live`): the state after its
+    /// bracket. Where no path reaches it, its inside is left to the grammar alone.
+    fn open(&mut self, is_object: bool, live: bool) -> u8 {
+        let depth = self.containers.len;
+        if let Some(level) = self.levels.get_mut(depth) {
+            level.index = 0;
+        }
+        // The value's paths were found live or not by `begin_value`, just before.
+        if live && self.levels.get(depth).is_none_or(|level| level.live == 0) {
+            self.dead_below = depth + 1;
+            self.key_candidates = 0;
+        }
+        self.containers.push(is_object);
+        if is_object {
+            OB
+        } else {
+            AR
+        }
+    }
+
+    /// The open container, checked to be the one its bracket closes, ends before `chunk[end]`:
+    /// the state after it. Where a container no path reaches closes, the matcher takes over again.
+    fn close(&mut self, chunk: &[u8], end: usize) -> u8 {
+        self.containers.len -= 1;
+        if self.containers.len < self.dead_below {
+            self.dead_below = usize::MAX;
+            self.end_value(chunk, end);
+        }
+        OK
+    }
+
+    /// A comma after a value: the state after it, and the next element's index in an array;
+    /// `None` at the root, where no comma may come.
+    fn comma(&mut self) -> Option<u8> {
+        let is_object = self.containers.top_is_object()?;
+        if !is_object {
+            if let Some(level) = self.levels.get_mut(self.containers.len - 1) {
+                level.index = level.index.saturating_add(1);
+            }
+        }
+        Some(if is_object { KE } else { VA })
+    }
+
     /// Why `state` refuses the byte it was given.
     fn error_at(&self, state: u8) -> JsonErrorKind {
         match state {
@@ -590,8 +574,18 @@ fn utf8_lead(b: u8) -> Option<(u8, u8, u8)> {
     })
 }
 
+/// Where the run of plain string text (printable ASCII, no quote, no backslash) starting at
+/// `at` ends: whole blocks (`plain_run`), then a byte at a time.
+fn plain_end(chunk: &[u8], at: usize) -> usize {
+    let mut at = plain_run(chunk, at);
+    while chunk.get(at).is_some_and(|&b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\') {
+        at += 1;
+    }
+    at
+}
+
 /// Where a run of plain string text (printable ASCII, no quote, no backslash) starting at `at`
-/// stops being whole blocks: eight bytes a step (SWAR); the caller takes the rest byte by byte.
+/// stops being whole blocks: eight bytes a step (SWAR); `plain_end` takes the rest byte by byte.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 fn plain_run(chunk: &[u8], mut at: usize) -> usize {
     while chunk.get(at..at + 8).and_then(|word| word.try_into().ok()).is_some_and(|word| all_plain(u64::from_le_bytes(word))) {

@@ -85,8 +85,13 @@ pub type Variables<'v> = [(&'v str, &'v [u8])];
 
 /// Every output of `expr` for `input`, in jq's order.
 pub fn eval<'d>(expr: &'d Expr, input: Value<'d>, variables: &Variables<'d>) -> Result<Vec<Value<'d>>, EvalError<'d>> {
+    outputs_of(expr, &input, variables)
+}
+
+/// Every output of `expr` for `input`, collected (the input borrowed, never copied).
+fn outputs_of<'d>(expr: &'d Expr, input: &Value<'d>, variables: &Variables<'d>) -> Result<Vec<Value<'d>>, EvalError<'d>> {
     let mut out = Vec::new();
-    run(expr, &input, variables, &mut |value| {
+    run(expr, input, variables, &mut |value| {
         out.push(value);
         Ok(())
     })?;
@@ -243,11 +248,7 @@ fn build_objects<'d>(
     };
     let mut outputs = Vec::new();
     for (_, value) in firsts {
-        let mut values = Vec::new();
-        run(value, input, vars, &mut |value| {
-            values.push(value);
-            Ok(())
-        })?;
+        let values = outputs_of(value, input, vars)?;
         if values.is_empty() {
             return Ok(());
         }

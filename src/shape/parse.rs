@@ -305,9 +305,6 @@ impl Parser<'_> {
         // count towards the nesting limit (a chain of 250 steps overflowed the stack).
         let depth = self.depth;
         loop {
-            if self.depth > MAX_DEPTH {
-                return self.syntax("the program is nested too deeply");
-            }
             self.skip_space();
             match (self.peek(), self.text.get(self.at + 1).copied()) {
                 (Some(b'.'), Some(b'[')) => {
@@ -318,7 +315,7 @@ impl Parser<'_> {
                     self.at += 1;
                     let key = if b == b'"' { self.string()? } else { String::from(self.name()) };
                     expr = Expr::Field(Box::new(expr), key, self.eat_optional());
-                    self.depth += 1;
+                    self.deeper()?;
                     continue;
                 }
                 _ => {}
@@ -333,7 +330,7 @@ impl Parser<'_> {
                 return Ok(expr);
             }
             expr = self.bracket(expr)?;
-            self.depth += 1;
+            self.deeper()?;
         }
     }
 
@@ -440,10 +437,19 @@ impl Parser<'_> {
     }
 
     fn term(&mut self) -> Parsed<Expr> {
-        self.depth += 1;
-        let term = if self.depth > MAX_DEPTH { self.syntax("the program is nested too deeply") } else { self.term_inner() };
+        self.deeper()?;
+        let term = self.term_inner();
         self.depth -= 1;
         term
+    }
+
+    /// One level deeper (a term, an argument, a path's step), refused past [`MAX_DEPTH`].
+    fn deeper(&mut self) -> Parsed<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return self.syntax("the program is nested too deeply");
+        }
+        Ok(())
     }
 
     fn term_inner(&mut self) -> Parsed<Expr> {
