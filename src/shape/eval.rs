@@ -410,16 +410,63 @@ fn members<'d>(value: &Value<'d>) -> Result<Members<'d>, &'static str> {
     }
     let mut found: Members<'d> = Vec::new();
     walk_members(text, &mut |literal, value| {
-        let name = literal.map(decode_string);
-        // A key given twice is one member, as jq reads it: at the first one's place, with the
-        // last one's value.
-        match found.iter_mut().find(|(known, _)| name.is_some() && *known == name) {
-            Some(member) => member.1 = Value::Found(value),
-            None => found.push((name, Value::Found(value))),
-        }
+        found.push((literal.map(decode_string), Value::Found(value)));
         true
     });
+    // A key given twice is one member, as jq reads it: at the first one's place, with the last
+    // one's value. Found through the members in the order of their names (a search of the
+    // members so far for each was quadratic: `length` of 400,000 elements took 115 s).
+    if text.first() == Some(&b'{') {
+        let mut first = usize::MAX;
+        for at in by_name(&found) {
+            // The later of two members of one name swaps its value into the first's place and
+            // goes (no name marks it: an object's members all have one).
+            if first < found.len() && at < found.len() && found[first].0 == found[at].0 {
+                found.swap(first, at);
+                found[at].0 = None;
+            } else {
+                first = at;
+            }
+        }
+        found.retain(|(name, _)| name.is_some());
+    }
     Ok(found)
+}
+
+/// The positions of `members` sorted by their names (by code point, as UTF-8 bytes sort), equal
+/// names (and an array's, none) in document order: a heapsort of (name, position), O(n log n)
+/// in place. Core's sort costs 2.5 KB; inserting into a sorted vector was quadratic.
+fn by_name(members: &Members) -> Vec<usize> {
+    let less = |a: usize, b: usize| {
+        let name = |at: usize| members.get(at).and_then(|(name, _)| name.as_deref()).unwrap_or_default();
+        name(a).cmp(name(b)).then(a.cmp(&b)).is_lt()
+    };
+    // Moves `heap[root]` down until neither child is greater.
+    let sift = |heap: &mut [usize], mut root: usize| loop {
+        let mut child = 2 * root + 1;
+        if let (Some(&left), Some(&right)) = (heap.get(child), heap.get(child + 1)) {
+            child += usize::from(less(left, right));
+        }
+        match (heap.get(root), heap.get(child)) {
+            (Some(&parent), Some(&larger)) if less(parent, larger) => heap.swap(root, child),
+            _ => break,
+        }
+        root = child;
+    };
+    let mut order: Vec<usize> = (0..members.len()).collect();
+    for root in (0..order.len() / 2).rev() {
+        sift(&mut order, root);
+    }
+    for end in (1..order.len()).rev() {
+        order.swap(0, end);
+        sift(order.get_mut(..end).unwrap_or_default(), 0);
+    }
+    order
+}
+
+/// The members in the order of their names.
+fn in_name_order<'m, 'd>(members: &'m Members<'d>) -> Vec<&'m (Option<Vec<u8>>, Value<'d>)> {
+    by_name(members).into_iter().filter_map(|at| members.get(at)).collect()
 }
 
 /// `.key`: the value of the last member named `key` (jq keeps the last of a repeated key), `null`
@@ -502,15 +549,9 @@ fn length<'d>(value: &Value<'d>) -> Result<Value<'d>, &'static str> {
 }
 
 /// An object's decoded keys (each once: `members` joins a repeated one), sorted by code point, as
-/// UTF-8 bytes sort. Inserted in place: objects have few keys, and core's sort costs 2.5 KB.
+/// UTF-8 bytes sort.
 fn sorted_names(members: Members) -> Vec<Vec<u8>> {
-    let mut names: Vec<Vec<u8>> = Vec::new();
-    for name in members.into_iter().filter_map(|(name, _)| name) {
-        if let Err(at) = names.binary_search(&name) {
-            names.insert(at, name);
-        }
-    }
-    names
+    in_name_order(&members).into_iter().filter_map(|(name, _)| name.clone()).collect()
 }
 
 /// jq's `keys`: an object's keys sorted by code point (each once), an array's indexes.
@@ -566,13 +607,17 @@ fn same_within(a: &[u8], b: &[u8], depth: usize) -> Option<bool> {
             true
         }
         ("object", "object") => {
-            let names = |text| sorted_names(members(&Value::Found(text)).unwrap_or_default());
-            let (left, right) = (names(a), names(b));
-            if left != right {
+            // Both in the order of their keys, compared pairwise: looking each key up in both
+            // was quadratic.
+            let (left, right) = (members(&Value::Found(a)).unwrap_or_default(), members(&Value::Found(b)).unwrap_or_default());
+            if left.len() != right.len() {
                 return Some(false);
             }
-            for name in &left {
-                let (Ok(l), Ok(r)) = (field(&Value::Found(a), name), field(&Value::Found(b), name)) else { return Some(false) };
+            let (left, right) = (in_name_order(&left), in_name_order(&right));
+            if left.iter().zip(&right).any(|(l, r)| l.0 != r.0) {
+                return Some(false);
+            }
+            for ((_, l), (_, r)) in left.into_iter().zip(right) {
                 if !same_within(l.text(), r.text(), depth - 1)? {
                     return Some(false);
                 }
@@ -637,6 +682,45 @@ mod tests {
         let vars: [(&str, &[u8]); 1] = [("query", br#"{"city":"Oslo"}"#)];
         let found = eval(&expr, Value::Found(document.as_bytes()), &vars).map_err(|error| error.message())?;
         Ok(found.iter().map(|v| String::from_utf8(v.text().to_vec()).unwrap()).collect())
+    }
+
+    /// Large objects with many repeated keys in scrambled order, against serde_json (whose map
+    /// keeps each key once, its last value, in sorted order: jq's `keys`): `keys`, `length`, a
+    /// key's value, the members in the order of each key's first place (jq's `.[]`), and `==`
+    /// whatever the order. A member search per member was quadratic here, as `keys`' insertion.
+    #[test]
+    fn large_objects_with_repeated_keys_keep_each_key_once() {
+        for (members, pool) in [(0, 1), (1, 1), (7, 3), (2_000, 50), (3_001, 3_001), (4_096, 1)] {
+            let key = |i: usize| format!("k{}", (i * 7_919) % pool);
+            let text = |order: &mut dyn Iterator<Item = usize>| {
+                let entries: Vec<String> = order.map(|i| format!("\"{}\":{i}", key(i))).collect();
+                format!("{{{}}}", entries.join(","))
+            };
+            let document = text(&mut (0..members));
+            let oracle: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&document).unwrap();
+            let mut firsts: Vec<String> = Vec::new();
+            for i in 0..members {
+                if !firsts.contains(&key(i)) {
+                    firsts.push(key(i));
+                }
+            }
+            let json = |value: &dyn Fn() -> serde_json::Value| vec![value().to_string()];
+            assert_eq!(outputs("keys", &document).unwrap(), json(&|| oracle.keys().cloned().collect()));
+            assert_eq!(outputs("length", &document).unwrap(), vec![oracle.len().to_string()]);
+            assert_eq!(outputs("[.[]]", &document).unwrap(), json(&|| firsts.iter().map(|k| oracle[k].clone()).collect()));
+            for k in firsts.iter().take(3) {
+                assert_eq!(outputs(&format!(".{k}"), &document).unwrap(), vec![oracle[k].to_string()]);
+            }
+            // The same members, the later of each key last: equal whatever the order.
+            let mut reordered: Vec<usize> = (0..members).collect();
+            reordered.sort_by_key(|&i| (core::cmp::Reverse(firsts.iter().position(|k| *k == key(i))), i));
+            let other = text(&mut reordered.into_iter());
+            assert_eq!(same(document.as_bytes(), other.as_bytes()), Some(true), "{members} {pool}");
+            if members > 1 && pool > 1 {
+                let changed = other.replacen(&format!(":{}", members - 1), ":-1", 1);
+                assert_eq!(same(document.as_bytes(), changed.as_bytes()), Some(false), "{members} {pool}");
+            }
+        }
     }
 
     /// jq's order (the first entry slowest), an entry after one that yields nothing never run, a
