@@ -191,4 +191,10 @@ fn a_huge_upstream_costs_only_what_the_shape_reads_of_it() {
     let extra = [("RELAY_SHAPE", shape), ("RELAY_MAX_RESPONSE_BYTES", "100000000"), ("RELAY_DEADLINE_MS", "20000")];
     let relay = fan_out_under(&["-W", "max-memory-size=8388608"], &profile, &orders, &notes, &extra);
     request(relay.port, "GET", "/screen/7", &[], b"").assert(200, r#"{"name":"Zo\u00eb","last":299999,"of":"o","unread":3}"#);
+    // An iteration over it streams: one order at a time in the same 8 MiB (the array is 20 MB).
+    let shape = "{name: $profile.name, totals: [$orders.items[] | select(.id == 7 or .id == 299998) | {id, total}], of: $orders.name}";
+    let extra = [("RELAY_SHAPE", shape), ("RELAY_MAX_RESPONSE_BYTES", "100000000"), ("RELAY_DEADLINE_MS", "20000")];
+    let relay = fan_out_under(&["-W", "max-memory-size=8388608"], &profile, &orders, &notes, &extra);
+    request(relay.port, "GET", "/screen/7", &[], b"")
+        .assert(200, r#"{"name":"Zo\u00eb","totals":[{"id":7,"total":1.50},{"id":299998,"total":1.50}],"of":"o"}"#);
 }

@@ -150,8 +150,13 @@ pub fn merge(
     plan: &Plan,
     variables: &Variables,
 ) -> Result<(Vec<Vec<u8>>, String), RelayError> {
-    // Each leg's document read through the plan of what the program reads of its `$name`.
-    let plans: Vec<Plan> = legs.iter().map(|(name, _, _)| Plan::for_variable(plan.program(), name)).collect();
+    // Each leg's document read through the plan of what the program reads of its `$name`, its
+    // iterations streamed: each plan rewrites the program the one before it left.
+    let mut plans: Vec<Plan> = Vec::new();
+    for (name, _, _) in legs {
+        let next = Plan::for_variable(plans.last().map_or(plan.program(), Plan::program), name);
+        plans.push(next);
+    }
     let leg_paths: Vec<Vec<&Path>> = plans.iter().map(Plan::paths).collect();
     let mut shapers: Vec<Shaper> = plans
         .iter()
@@ -194,27 +199,40 @@ pub fn merge(
             }
         }
     }
+    // Without a document (a 204, or failed under `RELAY_PARTIAL=null`) a leg's is `null`, read
+    // through its plan all the same: its streams meet `null` as the whole program would.
+    let null = |leg_plan: &Plan| {
+        let paths = leg_plan.paths();
+        let mut shaper = Shaper::new(leg_plan, &paths, &[], 4, None);
+        shaper.push(b"null")?;
+        shaper.finish()
+    };
     let mut documents = Vec::new();
     let mut failed = String::new();
-    for (i, (state, shaper)) in states.into_iter().zip(shapers).enumerate() {
-        // A 204 has no document: `null`. Otherwise the sparse copy of what the program reads.
-        let document = state.into_outcome().and_then(|empty| if empty { Ok(Vec::new()) } else { shaper.finish() });
+    for (i, ((state, shaper), leg_plan)) in states.into_iter().zip(shapers).zip(&plans).enumerate() {
+        // The sparse copy of what the program reads, then each stream's outputs.
+        let document = state.into_outcome().and_then(|empty| if empty { null(leg_plan) } else { shaper.finish() });
         match document {
-            Ok(values) => documents.push(values.into_iter().next().unwrap_or_else(|| Vec::from(&b"null"[..]))),
+            Ok(parts) => documents.push(parts),
             Err(error) if !partial_null => return Err(named(i, error)),
             Err(_) => {
                 if !failed.is_empty() {
                     failed.push_str(",");
                 }
                 failed.push_str(name(i));
-                documents.push(Vec::from(&b"null"[..]));
+                documents.push(null(leg_plan)?);
             }
         }
     }
     let mut all: Vec<(&str, &[u8])> = variables.to_vec();
-    all.extend(legs.iter().zip(&documents).map(|((name, _, _), document)| (*name, document.as_slice())));
+    for (((name, _, _), leg_plan), parts) in legs.iter().zip(&plans).zip(&documents) {
+        let mut parts = parts.iter().map(Vec::as_slice);
+        all.push((name, parts.next().unwrap_or(b"null")));
+        all.extend(leg_plan.stream_names().zip(parts));
+    }
     let paths = plan.paths();
-    let mut shaper = Shaper::new(plan, &paths, &all, 4, Some(super::runtime::SCRATCH));
+    let program = plans.last().map_or(plan.program(), Plan::program);
+    let mut shaper = Shaper::new(plan, &paths, &all, 4, Some(super::runtime::SCRATCH)).running(program);
     shaper.push(b"null")?;
     Ok((shaper.finish()?, failed))
 }

@@ -63,8 +63,23 @@ struct Stream {
 
 impl Plan {
     pub fn new(program: &Expr) -> Plan {
-        let mut plan = Plan { program: Expr::Identity, paths: Vec::new(), probes: 0, streams: Vec::new(), root: None };
-        plan.program = plan.walk(program, Some(&[]), true);
+        Plan::planned(program, None)
+    }
+
+    /// The plan of what `program` reads of the document `$name` holds (one of several
+    /// upstreams'): its paths captured or probed, and its iterations streamed where what each
+    /// element goes through reads no variable (nothing but the element is there while the
+    /// document streams in). Its program is the whole program with those iterations replaced by
+    /// their variables (`#name#k`); the reader it drives answers with the sparse copy, which the
+    /// program reads as `$name`, then each stream's outputs ([`Shaper::finish`]).
+    pub fn for_variable(program: &Expr, name: &str) -> Plan {
+        Plan::planned(program, Some(String::from(name)))
+    }
+
+    fn planned(program: &Expr, root: Option<String>) -> Plan {
+        let at: Option<&[Segment]> = if root.is_none() { Some(&[]) } else { None };
+        let mut plan = Plan { program: Expr::Identity, paths: Vec::new(), probes: 0, streams: Vec::new(), root };
+        plan.program = plan.walk(program, at, true);
         for stream in &mut plan.streams {
             stream.path += plan.paths.len();
         }
@@ -99,22 +114,16 @@ impl Plan {
                 paths: alloc::vec![Path { segments: Vec::new() }],
                 probes: 0,
                 streams: Vec::new(),
-                root: None,
+                root: plan.root,
             };
         }
         plan
     }
 
-    /// The plan of what `program` reads of the document `$name` holds (one of several
-    /// upstreams'): its paths captured, or probed, never streamed. Its program is `.`: the reader
-    /// it drives answers with the sparse copy, which the whole program then reads as `$name`.
-    pub fn for_variable(program: &Expr, name: &str) -> Plan {
-        let mut plan = Plan { program: Expr::Identity, paths: Vec::new(), probes: 0, streams: Vec::new(), root: Some(String::from(name)) };
-        plan.walk(program, None, true);
-        if too_many_or_too_deep(&plan.paths) {
-            (plan.paths, plan.probes) = (alloc::vec![Path { segments: Vec::new() }], 0);
-        }
-        plan
+    /// The variables that hold the streams' outputs, in the order [`Shaper::finish`] gives
+    /// them for a variable's plan.
+    pub fn stream_names(&self) -> impl Iterator<Item = &str> {
+        self.streams.iter().map(|stream| stream.name.as_str())
     }
 
     /// The program, its streamed iterations replaced by their variables.
@@ -153,14 +162,17 @@ impl Plan {
             }
             return expr.clone();
         }
-        // Streams only for `.`: a variable's document (an upstream of several) is read whole.
-        let streams = sure && self.root.is_none();
         let walk = |plan: &mut Plan, inner: &Expr, sure: bool| Box::new(plan.walk(inner, at, sure));
         match expr {
             Expr::Pipe(left, right) => {
-                if let (Expr::Each(of, _), true, Some(at)) = (&**left, streams, at) {
-                    if static_steps(of).is_some() {
-                        let iterate = Expr::Pipe(Box::new(probe_chain(at)), left.clone());
+                if let (Expr::Each(of, _), true) = (&**left, sure && self.streamable(right)) {
+                    // From `.` (below `at`), or from this plan's variable, its base made `.`.
+                    let iterate = match (chain(of), at) {
+                        (Some((Expr::Identity, _)), Some(at)) => Some(Expr::Pipe(Box::new(probe_chain(at)), left.clone())),
+                        (Some((Expr::Variable(name), _)), _) if self.root.as_ref() == Some(name) => Some(rebased(left)),
+                        _ => None,
+                    };
+                    if let Some(iterate) = iterate {
                         return Expr::Each(Box::new(self.stream(iterate, right)), false);
                     }
                 }
@@ -178,7 +190,7 @@ impl Plan {
                 // may still read a variable's.
                 Expr::Pipe(walk(self, left, sure), Box::new(self.walk(right, None, sure)))
             }
-            Expr::Map(apply) if streams && at.is_some() => {
+            Expr::Map(apply) if sure && at.is_some() && self.streamable(apply) => {
                 // `map` of what it cannot iterate fails as `map`, whatever the stream does.
                 let iterate = Expr::Pipe(Box::new(probe_chain(at.unwrap_or(&[]))), Box::new(Expr::Map(Box::new(Expr::Identity))));
                 self.stream(iterate, apply)
@@ -238,11 +250,23 @@ impl Plan {
         }
     }
 
+    /// Whether each element of an iteration may go through `apply` as the document streams in:
+    /// always for `.`'s; for a variable's, when `apply` reads no variable (the others' documents
+    /// are not in yet).
+    fn streamable(&self, apply: &Expr) -> bool {
+        self.root.is_none() || super::unknown_variable(apply, &[]).is_none()
+    }
+
     /// A stream of the iteration `iterate` (from the root), each element through `apply`: the
     /// variable that will hold the outputs, as an array.
     fn stream(&mut self, iterate: Expr, apply: &Expr) -> Expr {
         let k = self.streams.len();
+        // `#k`, or `#name#k` in a variable's plan: the plans of several share one program.
         let mut name = String::from("#");
+        if let Some(root) = &self.root {
+            name.push_str(root);
+            name.push_str("#");
+        }
         crate::text::push_u64(&mut name, k as u64);
         // Counted among the paths before them; `new` moves each past the captures once known.
         self.streams.push(Stream { path: k, iterate, apply: apply.clone(), name: name.clone() });
@@ -327,6 +351,17 @@ fn probe_chain(at: &[Segment]) -> Expr {
     expr
 }
 
+/// A chain from a variable (`$orders.items[]`) as the same steps from `.`: the iteration as its
+/// document's plan runs it.
+fn rebased(expr: &Expr) -> Expr {
+    match expr {
+        Expr::Field(of, key, optional) => Expr::Field(Box::new(rebased(of)), key.clone(), *optional),
+        Expr::Index(of, index, optional) => Expr::Index(Box::new(rebased(of)), *index, *optional),
+        Expr::Each(of, optional) => Expr::Each(Box::new(rebased(of)), *optional),
+        _ => Expr::Identity,
+    }
+}
+
 /// How the memory under an evaluation is handed back after each streamed element: the host's
 /// bump heap takes its top back to a mark; elsewhere (the host tests) there is nothing to do.
 #[derive(Clone, Copy)]
@@ -340,6 +375,8 @@ pub struct Scratch {
 /// elements run through their program as they complete.
 pub struct Shaper<'p> {
     plan: &'p Plan,
+    /// What runs after the scan: the plan's program, or the one several plans rewrote.
+    program: &'p Expr,
     /// The scanner under the document's limit.
     projection: Projection<'p>,
     variables: &'p Variables<'p>,
@@ -353,11 +390,19 @@ impl<'p> Shaper<'p> {
     pub fn new(plan: &'p Plan, paths: &'p [&'p Path], variables: &'p Variables<'p>, limit: u64, scratch: Option<Scratch>) -> Shaper<'p> {
         Shaper {
             plan,
+            program: &plan.program,
             projection: Projection::following(paths, plan.probes, limit),
             variables,
             outputs: core::iter::repeat_with(|| Vec::from(&b"["[..])).take(plan.streams.len()).collect(),
             scratch,
         }
+    }
+
+    /// The same, running `program` after the scan: the program with every upstream's streams
+    /// replaced (several upstreams, [`Plan::for_variable`]).
+    pub fn running(mut self, program: &'p Expr) -> Shaper<'p> {
+        self.program = program;
+        self
     }
 
     /// Runs each stream's completed elements through its program.
@@ -439,15 +484,21 @@ impl<'p> Shaper<'p> {
         for outputs in &mut self.outputs {
             outputs.push(b']');
         }
+        if plan.root.is_some() {
+            // A variable's document: the sparse copy, then each stream's outputs.
+            let mut parts = alloc::vec![sparse];
+            parts.append(&mut self.outputs);
+            return Ok(parts);
+        }
         // A program that is one stream's array (`[.[] | ...]`) answers with it, uncopied.
-        if let Expr::Variable(name) = &plan.program {
+        if let Expr::Variable(name) = self.program {
             if let Some(k) = plan.streams.iter().position(|stream| stream.name == *name) {
                 return Ok(alloc::vec![self.outputs.get_mut(k).map(core::mem::take).unwrap_or_default()]);
             }
         }
         let mut variables: Vec<(&str, &[u8])> = self.variables.to_vec();
         variables.extend(plan.streams.iter().zip(&self.outputs).map(|(stream, array)| (stream.name.as_str(), array.as_slice())));
-        let outputs = eval(&plan.program, Value::Found(&sparse), &variables).map_err(shape_error)?;
+        let outputs = eval(self.program, Value::Found(&sparse), &variables).map_err(shape_error)?;
         // What the program built is moved out; what it found is copied.
         Ok(outputs
             .into_iter()
@@ -722,25 +773,48 @@ mod tests {
         let expected =
             eval(&expr, Value::Found(b"null"), &whole).map(|values| values.iter().map(|v| v.text().to_vec()).collect::<Vec<_>>());
         for size in [1, 3, 100] {
-            let plans: Vec<Plan> = documents.iter().map(|(name, _)| Plan::for_variable(&expr, name)).collect();
-            let sparse: Vec<Vec<u8>> = plans
+            // Each plan rewrites the program the one before it left, as `merge` chains them.
+            let mut plans: Vec<Plan> = Vec::new();
+            for (name, _) in documents {
+                let next = Plan::for_variable(plans.last().map_or(&expr, Plan::program), name);
+                plans.push(next);
+            }
+            let parts: Result<Vec<Vec<Vec<u8>>>, String> = plans
                 .iter()
                 .zip(documents)
                 .map(|(plan, (_, text))| {
                     let paths = plan.paths();
                     let mut shaper = Shaper::new(plan, &paths, &[], u64::MAX, None);
-                    text.as_bytes().chunks(size).for_each(|chunk| shaper.push(chunk).unwrap());
-                    shaper.finish().unwrap().remove(0)
+                    text.as_bytes().chunks(size).try_for_each(|chunk| shaper.push(chunk))?;
+                    shaper.finish()
                 })
-                .collect();
-            let bound: Vec<(&str, &[u8])> = documents.iter().zip(&sparse).map(|((name, _), text)| (*name, text.as_slice())).collect();
+                .collect::<Result<_, RelayError>>()
+                .map_err(|error| match error {
+                    RelayError::UpstreamShape { problem } => problem,
+                    other => other.message(),
+                });
+            let expected_error = expected.clone().map(|_| ()).map_err(|error| error.message());
+            // A stream's error is met while its document streams in.
+            let parts = match parts {
+                Ok(parts) => parts,
+                Err(problem) => {
+                    assert_eq!(Err(problem), expected_error, "{program} in chunks of {size}");
+                    continue;
+                }
+            };
+            let mut bound: Vec<(&str, &[u8])> = Vec::new();
+            for ((name, _), (plan, parts)) in documents.iter().zip(plans.iter().zip(&parts)) {
+                bound.push((name, &parts[0]));
+                bound.extend(plan.stream_names().zip(&parts[1..]).map(|(name, part)| (name, part.as_slice())));
+            }
+            let program = plans.last().map_or(&expr, Plan::program);
             let answered =
-                eval(&expr, Value::Found(b"null"), &bound).map(|values| values.iter().map(|v| v.text().to_vec()).collect::<Vec<_>>());
+                eval(program, Value::Found(b"null"), &bound).map(|values| values.iter().map(|v| v.text().to_vec()).collect::<Vec<_>>());
             assert_eq!(
-                answered,
-                expected,
-                "{program} in chunks of {size}, sparse {:?}",
-                sparse.iter().map(|s| String::from_utf8_lossy(s)).collect::<Vec<_>>()
+                answered.map_err(|error| error.message()),
+                expected.clone().map_err(|error| error.message()),
+                "{program:?} in chunks of {size}, parts {:?}",
+                parts.iter().flatten().map(|s| String::from_utf8_lossy(s)).collect::<Vec<_>>()
             );
         }
     }
@@ -764,8 +838,49 @@ mod tests {
             variables_as_whole(program, &[("a", a), ("b", b)]);
         }
         let plan = Plan::for_variable(&parse("{x: $a.name, y: [$a.items[] | .id]}").unwrap(), "a");
-        assert_eq!(plan.paths.len(), 2, "{:?}", plan.paths);
+        // `name` captured, `items` streamed, each element cut down to its `id`.
+        assert_eq!(plan.paths.len(), 3, "{:?}", plan.paths);
         assert!(plan.paths.iter().all(|path| !path.segments.iter().any(|s| s.key == "big")));
+        assert_eq!(plan.stream_names().collect::<Vec<_>>(), ["#a#0"]);
+        assert_eq!(plan.program(), &rename(parse("{x: $a.name, y: $stream}").unwrap()));
+    }
+
+    /// `$stream` renamed to the variable no program can name.
+    fn rename(expr: Expr) -> Expr {
+        match expr {
+            Expr::Object(entries) => Expr::Object(entries.into_iter().map(|(key, value)| (key, rename(value))).collect()),
+            Expr::Variable(name) if name == "stream" => Expr::Variable(String::from("#a#0")),
+            other => other,
+        }
+    }
+
+    /// An upstream's iterations stream when what each element goes through reads no variable:
+    /// the same answers and errors as on the whole documents, two upstreams' streams apart.
+    #[test]
+    fn a_variables_iterations_stream() {
+        let a = r#"{"name":"p","big":[1,2,3],"items":[{"id":1,"t":2.50},{"id":2},7],"n":{"m":[true]},"s":"x"}"#;
+        let b = r#"{"items":[{"id":"x"},{"id":[1]}],"name":5,"o":{"k":{"id":1},"j":{"id":2}}}"#;
+        for program in [
+            "[$a.items[] | .id?]",
+            "[$a.items[] | .id]",
+            "{x: [$a.items[]? | {id}], y: [$b.items[] | .id]}",
+            "$b.items | map(.id)",
+            "[$b.o[] | .id]",
+            "[$a.items[] | select(.t) | .id]",
+            "[$a.s[]]",
+            "[$a.s[]?]",
+            "[$a.missing[]]",
+            "[$a.missing[]?]",
+            "[$a.items[] | $b.name]",
+            "[$a.big[] | . == 2]",
+            "[$a.items[]?]",
+            "{p: [$a.items[] | type], q: [$b.items[] | length]}",
+            "[$b.items[].id]",
+            "{a: [$a.big[] | . == 1], b: [$b.items[] | .id], c: $a.n.m[0]}",
+            "[$a.n[] | .[]]",
+        ] {
+            variables_as_whole(program, &[("a", a), ("b", b)]);
+        }
     }
 
     #[test]
