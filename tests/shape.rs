@@ -258,3 +258,29 @@ fn the_commands_outputs_are_one_line_each() {
     let one = run(CLI, &[], &["--shape", "[.a[], .b]"], document);
     assert_eq!(String::from_utf8_lossy(&one.stdout), "[1,2,{\"c d\":\" e \\\" f \"}]\n");
 }
+
+/// A shape's values can outgrow any memory (`{a: .b[], c: .b[], d: .b[]}` is the cube of `.b`'s
+/// length): the command ends with exit 6 and the error's line, the HTTP component answers 500
+/// `out_of_memory` as JSON, never a trap. In the command this ran the heap to 4 GiB, whose end
+/// wrapped to 0 and made every allocation after it fail (a stack overflow in the error's own).
+#[test]
+fn values_past_the_memory_end_in_an_error_never_a_trap() {
+    let items: Vec<String> = (0..120).map(|i| i.to_string()).collect();
+    let document = format!(r#"{{"b":[{}]}}"#, items.join(","));
+    let cube = "[{a: .b[], c: .b[], d: .b[]}]";
+    let out = run(CLI, &["-W", "max-memory-size=16777216"], &["--shape", cube], document.as_bytes());
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{error}");
+    assert_eq!(error, "edge-relay: the answer does not fit in the relay's memory\n");
+    assert!(out.stdout.is_empty());
+
+    // `/small` answers two items: the request after the failed one is served as ever.
+    let upstream = Upstream::start(move |received| json(200, if received.target == "/small" { r#"{"b":[1,2]}"# } else { &document }));
+    let env =
+        [("RELAY_UPSTREAM_URL", upstream.url("/{rest*}")), ("RELAY_ROUTE", String::from("/{rest*}")), ("RELAY_SHAPE", String::from(cube))];
+    let relay = Serve::start_with(COMPONENT, &["-W", "max-memory-size=16777216"], &env);
+    let answer = r#"{"error":{"code":"out_of_memory","message":"the answer does not fit in the relay's memory"}}"#;
+    request(relay.port, "GET", "/large", &[], b"").assert(500, answer);
+    let cubed: Vec<String> = (0..8).map(|i| format!(r#"{{"a":{},"c":{},"d":{}}}"#, 1 + i / 4, 1 + i / 2 % 2, 1 + i % 2)).collect();
+    request(relay.port, "GET", "/small", &[], b"").assert(200, &format!("[{}]", cubed.join(",")));
+}

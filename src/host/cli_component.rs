@@ -48,6 +48,14 @@ impl Guest for Cli {
     }
 }
 
+/// The memory ran out (`runtime`'s panic handler, on an empty heap): the error's line and exit
+/// code, as for any other error.
+pub fn out_of_memory() {
+    let error = RelayError::AnswerOverMemory;
+    let _ = write_all(OutputStream::from_handle(stderr::get_stderr().take_handle()), &error.log_line(false), &mut Deadline::none(), None);
+    exit::exit_with_code(exit_code(&error));
+}
+
 fn relay(invocation: &Invocation) -> Result<Vec<u8>, RelayError> {
     let paths = invocation.paths();
     let job = &invocation.job;

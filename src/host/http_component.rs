@@ -2,6 +2,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicI32, Ordering::Relaxed};
 
 use super::abi::{self, Fields, Header, IncomingRequest, OutgoingResponse, ResponseOutparam};
 use super::fanout::merge;
@@ -38,10 +39,31 @@ impl Reply {
     }
 }
 
+/// The response slot of the request being served, until it is answered (0: none; the canonical
+/// ABI never hands out handle 0): what `out_of_memory` answers through.
+static RESPONSE_SLOT: AtomicI32 = AtomicI32::new(0);
+
+/// The memory ran out (`runtime`'s panic handler, on an empty heap): the request, if it is not
+/// answered yet, gets the error's answer, as for any other error. (spin-sdk's std has a panic
+/// handler of its own.)
+#[cfg(not(feature = "spin-via-sdk"))]
+pub fn out_of_memory() {
+    let slot = RESPONSE_SLOT.swap(0, Relaxed);
+    if slot != 0 {
+        let error = RelayError::AnswerOverMemory;
+        respond(
+            ResponseOutparam::from_handle(slot),
+            Reply::error(&error, Headers::new()),
+            Deadline::new(DEFAULT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS),
+        );
+    }
+}
+
 /// The export the host calls once per request, with the request and the slot for the response.
 #[unsafe(export_name = "wasi:http/incoming-handler@0.2.12#handle")]
 extern "C" fn handle(request: i32, response_out: i32) {
     super::runtime::start_request();
+    RESPONSE_SLOT.store(response_out, Relaxed);
     let request = IncomingRequest::from_handle(request);
     // The answer is written within the exchange's limits too: a client that never reads it
     // cannot hold the instance, and its memory, for ever.
@@ -55,7 +77,9 @@ extern "C" fn handle(request: i32, response_out: i32) {
         super::runtime::start_request();
         Reply::error(&error, Headers::new())
     });
-    respond(ResponseOutparam::from_handle(response_out), reply, Deadline::new(limits.0, limits.1));
+    if RESPONSE_SLOT.swap(0, Relaxed) != 0 {
+        respond(ResponseOutparam::from_handle(response_out), reply, Deadline::new(limits.0, limits.1));
+    }
 }
 
 /// The answer to `request`; `Err` only for the memory errors, which `handle` answers on a fresh

@@ -16,3 +16,9 @@ mod streams;
 mod cli_component;
 #[cfg(feature = "http")]
 mod http_component;
+
+// The answer when the memory runs out (`runtime`'s panic handler).
+#[cfg(feature = "cli")]
+use cli_component::out_of_memory;
+#[cfg(all(feature = "http", not(feature = "spin-via-sdk")))]
+use http_component::out_of_memory;

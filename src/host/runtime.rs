@@ -53,10 +53,13 @@ impl Heap {
             return true;
         }
         let pages = (wanted_end - self.end).div_ceil(PAGE);
+        // The last page of a 4 GiB memory is never asked for: its end, 2^32, is no `usize`
+        // (wrapped to 0, the heap took itself for new and every allocation after failed).
+        let Some(end) = pages.checked_mul(PAGE).and_then(|bytes| self.end.checked_add(bytes)) else { return false };
         if wasm32::memory_grow(0, pages) == usize::MAX {
             return false;
         }
-        self.end += pages * PAGE;
+        self.end = end;
         true
     }
 
@@ -114,6 +117,11 @@ unsafe impl GlobalAlloc for BumpAllocator {
 /// that grows until the instance runs out of memory.
 #[cfg(feature = "http")]
 pub fn start_request() {
+    forget_all();
+}
+
+/// Forgets every block: as a request starts, or when the memory ran out (`panic`).
+fn forget_all() {
     let heap = heap();
     if heap.end != 0 {
         heap.next = core::ptr::addr_of!(__heap_base) as usize;
@@ -204,8 +212,16 @@ unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, len: usize) -> i32 {
     0
 }
 
+/// What is left to panic is the memory: an allocation the host refused (`handle_alloc_error`
+/// panics without std) or a vector grown past `isize`, in the middle of anything (a shape's
+/// values can outgrow any limit: `{a: .b[], c: .b[], d: .b[]}` is the cube of `.b`'s length).
+/// What filled the heap is abandoned, so the heap starts over for the error's answer, given as
+/// any other error's (the HTTP component's 500 `out_of_memory`, the command's exit code 6), and
+/// the instance stops: a trap, once the answer is out.
 #[cfg(not(feature = "spin-via-sdk"))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
+    forget_all();
+    super::out_of_memory();
     wasm32::unreachable()
 }

@@ -98,6 +98,19 @@ fn outputs_of<'d>(expr: &'d Expr, input: &Value<'d>, variables: &Variables<'d>) 
     Ok(out)
 }
 
+/// The outputs of `expr` for `input`, collected into `kept` the first time they are asked for.
+fn once<'k, 'd>(
+    kept: &'k mut Option<Vec<Value<'d>>>,
+    expr: &'d Expr,
+    input: &Value<'d>,
+    variables: &Variables<'d>,
+) -> Result<&'k [Value<'d>], EvalError<'d>> {
+    if kept.is_none() {
+        *kept = Some(outputs_of(expr, input, variables)?);
+    }
+    Ok(kept.as_deref().unwrap_or_default())
+}
+
 /// Where an expression's outputs go, one at a time: no vector per step (each output is handed
 /// on as it is made, as jq's generators do).
 type Emit<'e, 'd> = dyn FnMut(Value<'d>) -> Result<(), EvalError<'d>> + 'e;
@@ -140,10 +153,22 @@ fn run<'d>(expr: &'d Expr, input: &Value<'d>, vars: &Variables<'d>, emit: &mut E
             Err(met) if !optional => Err(failed(met)),
             Err(_) => Ok(()),
         }),
-        Expr::Each(of, optional) => run(of, input, vars, &mut |value| match members(&value) {
-            Ok(members) => members.into_iter().try_for_each(|(_, member)| emit(member)),
-            Err(met) if !optional => Err(failed(met)),
-            Err(_) => Ok(()),
+        Expr::Each(of, optional) => run(of, input, vars, &mut |value| match (&value, kind(value.text())) {
+            // An array found in the document, element by element: no vector of them (an array
+            // of 100 million zeros needed 4 GB for one).
+            (Value::Found(text), "array") => {
+                let mut handed = Ok(());
+                walk_members(trim(text), &mut |_, member| {
+                    handed = emit(Value::Found(member));
+                    handed.is_ok()
+                });
+                handed
+            }
+            _ => match members(&value) {
+                Ok(members) => members.into_iter().try_for_each(|(_, member)| emit(member)),
+                Err(met) if !optional => Err(failed(met)),
+                Err(_) => Ok(()),
+            },
         }),
         Expr::Pipe(left, right) => run(left, input, vars, &mut |value| run(right, &value, vars, emit)),
         Expr::Comma(left, right) => {
@@ -166,23 +191,32 @@ fn run<'d>(expr: &'d Expr, input: &Value<'d>, vars: &Variables<'d>, emit: &mut E
             }
             run(right, input, vars, emit)
         }
+        // jq evaluates the right side again for each output of the left that does not decide;
+        // it reads the same input each time, so its outputs are collected the first time and
+        // handed on again (evaluated anew, `[.b[] and .a]` was quadratic in `.b`'s length).
         Expr::And(left, right) | Expr::Or(left, right) => {
             let is_and = matches!(expr, Expr::And(..));
+            let mut rights = None;
             run(left, input, vars, &mut |value| {
                 if truthy(&value) != is_and {
                     return emit(boolean(!is_and));
                 }
-                run(right, input, vars, &mut |value| emit(boolean(truthy(&value))))
+                let rights = once(&mut rights, right, input, vars)?;
+                rights.iter().try_for_each(|value| emit(boolean(truthy(value))))
             })
         }
-        // jq's order: the right side's outputs outermost; the left is evaluated for each (so a
-        // right side with none never meets the left's errors).
-        Expr::Equals(left, right, equal) => run(right, input, vars, &mut |r| {
-            run(left, input, vars, &mut |l| {
-                let same = same(l.text(), r.text()).ok_or_else(|| failed("value nested too deeply"))?;
-                emit(boolean(same == *equal))
+        // jq's order: the right side's outputs outermost; the left is evaluated for each, the
+        // same each time: collected at the right side's first output (so a right side with none
+        // never meets the left's errors).
+        Expr::Equals(left, right, equal) => {
+            let mut lefts = None;
+            run(right, input, vars, &mut |r| {
+                once(&mut lefts, left, input, vars)?.iter().try_for_each(|l| {
+                    let same = same(l.text(), r.text()).ok_or_else(|| failed("value nested too deeply"))?;
+                    emit(boolean(same == *equal))
+                })
             })
-        }),
+        }
         Expr::Not => emit(boolean(!truthy(input))),
         Expr::Select(condition) => run(condition, input, vars, &mut |value| if truthy(&value) { emit(input.clone()) } else { Ok(()) }),
         Expr::Map(inner) => {
@@ -212,7 +246,14 @@ fn run<'d>(expr: &'d Expr, input: &Value<'d>, vars: &Variables<'d>, emit: &mut E
         Expr::Has(key) => match kind(input.text()) {
             // jq 1.6 answers `false` for null.
             "null" => emit(boolean(false)),
-            "object" => emit(boolean(members(input).unwrap_or_default().iter().any(|(name, _)| name.as_deref() == Some(key.as_bytes())))),
+            "object" => {
+                let mut found = false;
+                walk_members(input.text(), &mut |literal, _| {
+                    found = literal.is_some_and(|literal| names_key(literal, key.as_bytes()));
+                    !found
+                });
+                emit(boolean(found))
+            }
             met => Err(failed(met)),
         },
         Expr::Length => emit(length(input).map_err(failed)?),
@@ -232,11 +273,11 @@ pub(super) fn push_item(items: &mut Vec<u8>, text: &[u8]) {
 
 /// Every combination of the entries' outputs, the first entry varying slowest, as jq yields
 /// them. jq evaluates an entry once per combination of those before it; since every entry reads
-/// the same input its outputs are the same each time, so each entry but the last is evaluated
-/// once, in order (an entry after one that yields nothing is never evaluated, nor are its errors
-/// met), and their combinations are counted through, not recursed into: an object of a hundred
-/// entries recursing once per entry overflowed the stack. The last entry runs once per
-/// combination, as in jq, each of its outputs handed on as it comes.
+/// the same input its outputs are the same each time, so each entry is evaluated once, in order
+/// (an entry after one that yields nothing is never evaluated, nor are its errors met), and
+/// their combinations are counted through, not recursed into: an object of a hundred entries
+/// recursing once per entry overflowed the stack, and `{x: .b[], n: (.b | length)}` evaluating
+/// its last entry once per element of `.b` was quadratic in time and memory.
 fn build_objects<'d>(
     entries: &'d [(String, Expr)],
     input: &Value<'d>,
@@ -254,6 +295,10 @@ fn build_objects<'d>(
         }
         outputs.push(values);
     }
+    let lasts = outputs_of(last, input, vars)?;
+    if lasts.is_empty() {
+        return Ok(());
+    }
     let mut chosen = alloc::vec![0; firsts.len()];
     loop {
         let mut object = Vec::from(&b"{"[..]);
@@ -265,12 +310,12 @@ fn build_objects<'d>(
         }
         write_string(&mut object, last_key.as_bytes());
         object.push(b':');
-        run(last, input, vars, &mut |value| {
+        for value in &lasts {
             let mut whole = object.clone();
             whole.extend_from_slice(value.text());
             whole.push(b'}');
-            emit(Value::Built(whole))
-        })?;
+            emit(Value::Built(whole))?;
+        }
         // The next combination: the entry before the last's next output, or its first and the
         // next of the one before it.
         let mut i = firsts.len();
@@ -392,7 +437,7 @@ fn walk_members<'d>(text: &'d [u8], visit: &mut dyn FnMut(Option<&'d [u8]>, &'d 
 /// Whether a key's literal, as written, decodes to `key` (without decoding the common case).
 fn names_key(literal: &[u8], key: &[u8]) -> bool {
     match literal.get(1..literal.len().saturating_sub(1)) {
-        Some(inner) if !inner.contains(&b'\\') => inner == key,
+        Some(inner) if !inner.iter().any(|&b| b == b'\\') => inner == key,
         _ => decode_string(literal) == key,
     }
 }
@@ -536,7 +581,9 @@ fn element<'d>(value: &Value<'d>, index: i64) -> Result<Value<'d>, &'static str>
 fn length<'d>(value: &Value<'d>) -> Result<Value<'d>, &'static str> {
     let text = value.text();
     let count = match kind(text) {
-        "array" | "object" => members(value)?.len(),
+        // An array's members counted, never collected; an object's repeated keys count once.
+        "array" => count(text),
+        "object" => members(value)?.len(),
         // Code points: the bytes that do not continue one (the decoded text is UTF-8).
         "string" => decode_string(text).iter().filter(|&&b| b & 0xc0 != 0x80).count(),
         "null" => 0,
@@ -598,7 +645,15 @@ fn same_within(a: &[u8], b: &[u8], depth: usize) -> Option<bool> {
     }
     Some(match (kind(a), kind(b)) {
         ("number", "number") => decimal(a) == decimal(b),
-        ("string", "string") => decode_string(a) == decode_string(b),
+        // Without an escape a string's text is its decoding, and the texts differ (above); an
+        // escape is at most six bytes for one of its decoding, so texts more than six times as
+        // long as each other differ too (a 1 MB string was scanned for each short one it met).
+        ("string", "string") => {
+            a.len() <= 6 * b.len()
+                && b.len() <= 6 * a.len()
+                && a.iter().chain(b).any(|&byte| byte == b'\\')
+                && decode_string(a) == decode_string(b)
+        }
         ("array", "array") => {
             let (left, right) = (members(&Value::Found(a)).unwrap_or_default(), members(&Value::Found(b)).unwrap_or_default());
             if left.len() != right.len() {
@@ -728,8 +783,8 @@ mod tests {
         }
     }
 
-    /// jq's order (the first entry slowest), an entry after one that yields nothing never run, a
-    /// last entry's outputs handed on before its error, and no recursion per entry.
+    /// jq's order (the first entry slowest), an entry after one that yields nothing never run, the
+    /// errors of each entry met once, and no recursion per entry.
     #[test]
     fn objects_are_every_combination_of_their_entries() {
         let combinations = outputs("{a: (1, 2), b: (3, 4), c: 5}", "null").unwrap();
@@ -741,6 +796,28 @@ mod tests {
         let wide = outputs(&format!("{{{}}}", entries.join(",")), r#"{"x":1}"#).unwrap();
         let members: Vec<String> = (0..5000).map(|i| format!("\"k{i}\":1")).collect();
         assert_eq!(wide, [format!("{{{}}}", members.join(","))]);
+    }
+
+    /// What jq evaluates again for each output of another side (an object's later entries, the
+    /// left of `==`, the right of `and` and `or`) is evaluated once and handed on each time: the
+    /// same outputs (jq 1.6's, checked by hand) and the same errors, met only where jq meets them.
+    #[test]
+    fn sides_that_jq_evaluates_again_are_evaluated_once() {
+        let document = r#"{"b":[1,false,3],"a":5,"s":"x","e":[],"f":[false,null]}"#;
+        for (program, expected) in [
+            ("[{x: .b[], n: (.b | length)}]", r#"[{"x":1,"n":3},{"x":false,"n":3},{"x":3,"n":3}]"#),
+            ("[.a == .b[]]", "[false,false,false]"),
+            ("[.b[] == .a]", "[false,false,false]"),
+            ("[.b[] and .a]", "[true,false,true]"),
+            ("[.b[] or .a]", "[true,true,true]"),
+            ("[.f[] and .a.x]", "[false,false]"),
+            ("[.a.x == .e[]]", "[]"),
+            ("[{x: .b[], y: .s, z: (.e[])}]", "[]"),
+        ] {
+            assert_eq!(outputs(program, document).unwrap(), [expected], "{program}");
+        }
+        assert_eq!(outputs("[.b[] and .a.x]", document).unwrap_err(), "`.\"x\"` cannot be applied to a number");
+        assert_eq!(outputs("[.b[] or .s.y]", document).unwrap_err(), "`.\"y\"` cannot be applied to a string");
     }
 
     #[test]
@@ -774,6 +851,10 @@ mod tests {
             assert_eq!(same(a.as_bytes(), b.as_bytes()), Some(equal), "{a} {b}");
         }
         assert_eq!(same(br#""\u00e9""#, "\"\u{e9}\"".as_bytes()), Some(true));
+        // Escapes as long as they come (six bytes for one), against their decoding.
+        assert_eq!(same(format!("\"{}\"", "\\u0061".repeat(10)).as_bytes(), format!("\"{}\"", "a".repeat(10)).as_bytes()), Some(true));
+        assert_eq!(same(br#""\ud83d\ude00""#, "\"\u{1f600}\"".as_bytes()), Some(true));
+        assert_eq!(same(br#""a""#, format!("\"{}\"", "a".repeat(100)).as_bytes()), Some(false));
         assert_eq!(same(br#"{"a":1,"b":[1,2]}"#, br#"{"b":[1,2.0],"a":1}"#), Some(true));
         for (a, b) in [(&br#"{"a":1}"#[..], &br#"{"a":1,"b":2}"#[..]), (b"1", br#""1""#), (b"null", b"false")] {
             assert_eq!(same(a, b), Some(false));
