@@ -198,3 +198,48 @@ fn a_huge_upstream_costs_only_what_the_shape_reads_of_it() {
     request(relay.port, "GET", "/screen/7", &[], b"")
         .assert(200, r#"{"name":"Zo\u00eb","totals":[{"id":7,"total":1.50},{"id":299998,"total":1.50}],"of":"o"}"#);
 }
+
+fn redirect(status: u16, location: &str) -> Reply {
+    Reply::Headers(status, vec![("location", String::from(location))], Vec::new())
+}
+
+/// Each upstream follows its redirects as the single one does: on its origin, at most three,
+/// 303 (and 301 or 302 after a POST) as a GET without the body, 307 and 308 keeping both; a
+/// redirect elsewhere, or a fourth, is that upstream's `upstream_status`.
+#[test]
+fn each_upstream_follows_its_redirects_on_its_origin() {
+    let profile = Upstream::start(|r| if r.target == "/users/7" { redirect(301, "/v2/users/7") } else { json(200, PROFILE) });
+    let orders = Upstream::start(|r| if r.target == "/orders?user=7" { redirect(303, "/orders/result") } else { json(200, ORDERS) });
+    let notes = Upstream::start(|r| match r.target.as_str() {
+        "/notes/7" => redirect(307, "/notes/7/kept"),
+        "/away" => redirect(302, "http://127.0.0.1:1/notes"),
+        "/loop1" => redirect(302, "/loop2"),
+        "/loop2" => redirect(308, "/loop3"),
+        "/loop3" => redirect(302, "/loop4"),
+        "/loop4" => redirect(302, "/loop1"),
+        _ => json(200, NOTES),
+    });
+    let relay = fan_out(&profile, &orders, &notes, &[]);
+    let answer = request(relay.port, "POST", "/screen/7", &[], br#"{"b":1}"#);
+    answer.assert(
+        200,
+        r#"{"name":"Zo\u00eb","orders":[{"id":1,"total":10.50},{"id":12345678901234567890,"total":1.0e+2}],"unread":3,"city":null}"#,
+    );
+    let seen = |upstream: &Upstream| -> Vec<(String, String, usize)> {
+        upstream.received().iter().map(|r| (r.method.clone(), r.target.clone(), r.body.len())).collect()
+    };
+    let owned = |list: &[(&str, &str, usize)]| -> Vec<(String, String, usize)> {
+        list.iter().map(|(m, t, n)| (m.to_string(), t.to_string(), *n)).collect()
+    };
+    assert_eq!(seen(&profile), owned(&[("POST", "/users/7", 7), ("GET", "/v2/users/7", 0)]));
+    assert_eq!(seen(&orders), owned(&[("POST", "/orders?user=7", 7), ("GET", "/orders/result", 0)]));
+    assert_eq!(seen(&notes), owned(&[("POST", "/notes/7", 7), ("POST", "/notes/7/kept", 7)]));
+
+    let status_302 = r#"{"error":{"code":"upstream_status","message":"upstream notes: the upstream answered with status 302","status":302,"upstream":"notes"}}"#;
+    for path in ["/away", "/loop1"] {
+        let relay = fan_out(&profile, &orders, &notes, &[("RELAY_NOTES_URL", &notes.url(path))]);
+        request(relay.port, "GET", "/screen/7", &[], b"").assert(502, status_302);
+    }
+    let loops = notes.received().iter().filter(|r| r.target.starts_with("/loop")).count();
+    assert_eq!(loops, 4, "the first request and 3 redirects");
+}

@@ -1,7 +1,7 @@
 //! Several upstreams at once (`RELAY_UPSTREAMS`): every request goes out before any answer is
 //! awaited, then one `poll` waits on all of them (each answer's head, then each body's stream),
 //! and each body is read into its own reader as it arrives, interleaved, under one deadline.
-//! Redirects are not followed here: a 3xx is that upstream's `upstream_status`.
+//! Each follows its redirects as the single upstream does: on its origin, at most three.
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -10,9 +10,9 @@ use alloc::vec::Vec;
 use super::abi::{Header, IncomingBody, IncomingResponse, InputStream, Pollable, StreamError};
 use super::outbound::{is_encoded, map_stream_error, start, timed_out, Pending};
 use super::streams::{Deadline, StreamFailure};
-use crate::config::Job;
+use crate::config::{Job, Upstream};
 use crate::error::RelayError;
-use crate::gateway::{disposition, Disposition};
+use crate::gateway::{disposition, redirect_target, redirected_method, Disposition, MAX_REDIRECTS};
 use crate::path::Path;
 use crate::relay::Sink;
 use crate::shape::{Plan, Shaper, Variables};
@@ -73,23 +73,24 @@ impl Leg {
         }
     }
 
-    /// Takes what is there without waiting: the answer's head, or the body's next chunk.
-    fn advance(&mut self, job: &Job, reader: &mut dyn Sink, deadline: &mut Deadline) {
+    /// Takes what is there without waiting: the answer's head, or the body's next chunk; a
+    /// redirect to follow (its target and status) when the head is one, after `hops` of them.
+    fn advance(&mut self, job: &Job, hops: usize, reader: &mut dyn Sink, deadline: &mut Deadline) -> Option<(Upstream, u16)> {
         let outcome = match self {
             Leg::Waiting(pending) => match pending.get(job) {
-                None => return,
+                None => return None,
                 Some(Err(error)) => Err(error),
-                Some(Ok(response)) => return self.answered(response, deadline),
+                Some(Ok(response)) => return self.answered(response, job, hops, deadline),
             },
             Leg::Reading { stream, .. } => match reader.room().map(|room| (room, super::runtime::fits(room))) {
                 Ok((room, true)) => match stream.read(room) {
-                    Ok(chunk) if chunk.is_empty() => return,
+                    Ok(chunk) if chunk.is_empty() => return None,
                     Ok(chunk) => {
                         deadline.progress();
                         let pushed = reader.push(&chunk);
                         super::runtime::release(chunk);
                         match pushed {
-                            Ok(()) => return,
+                            Ok(()) => return None,
                             Err(error) => Err(error),
                         }
                     }
@@ -99,18 +100,30 @@ impl Leg {
                 Ok((_, false)) => Err(RelayError::AnswerOverMemory),
                 Err(error) => Err(error),
             },
-            Leg::Done(_) => return,
+            Leg::Done(_) => return None,
         };
         self.finish(outcome);
+        None
     }
 
-    /// The answer's head came: a 2xx's body is read next; anything else ends the leg.
-    fn answered(&mut self, response: IncomingResponse, deadline: &mut Deadline) {
+    /// The answer's head came: a 2xx's body is read next; a redirect on the upstream's origin
+    /// is handed back to follow; anything else ends the leg.
+    fn answered(&mut self, response: IncomingResponse, job: &Job, hops: usize, deadline: &mut Deadline) -> Option<(Upstream, u16)> {
         deadline.progress();
         let status = response.status();
         let entries = response.headers().take_entries();
-        let encoded = is_encoded(entries.iter().find(|entry| entry.name() == "content-encoding").map(Header::value));
-        let outcome = match disposition(status) {
+        let found = |name: &str| entries.iter().find(|entry| entry.name() == name).map(Header::value);
+        let encoded = is_encoded(found("content-encoding"));
+        let disposition = disposition(status);
+        if disposition == Disposition::Redirect {
+            let target = found("location").and_then(|location| redirect_target(&job.upstream, location));
+            if let Some(target) = target.filter(|_| hops < MAX_REDIRECTS) {
+                response.release();
+                *self = Leg::Done(Ok(false));
+                return Some((target, status));
+            }
+        }
+        let outcome = match disposition {
             Disposition::Shape if encoded => Err(RelayError::UpstreamEncoded),
             Disposition::Shape => {
                 let opened = response.consume().and_then(|body| match body.stream() {
@@ -124,7 +137,7 @@ impl Leg {
                     Ok((body, stream)) => {
                         let ready = stream.subscribe();
                         *self = Leg::Reading { ready, stream, body, response };
-                        return;
+                        return None;
                     }
                     Err(()) => Err(RelayError::UpstreamUnreachable { detail: "the host broke the wasi:http contract" }),
                 }
@@ -134,6 +147,7 @@ impl Leg {
         };
         response.release();
         *self = Leg::Done(outcome);
+        None
     }
 }
 
@@ -174,9 +188,27 @@ pub fn merge(
     // `get`, not an index: a bounds check links a panic's message and location.
     let name = |i: usize| legs.get(i).map_or("", |leg| leg.0);
     let named = |i: usize, error| RelayError::InUpstream { name: String::from(name(i)), error: Box::new(error) };
+    // What redirects change: a leg's job (its URL and method), body and hops so far.
+    let mut redirected: Vec<(Option<Job>, &[u8], usize)> = legs.iter().map(|(_, _, body)| (None, *body, 0)).collect();
     loop {
-        for ((state, (_, job, _)), shaper) in states.iter_mut().zip(legs).zip(shapers.iter_mut()) {
-            state.advance(job, shaper, deadline);
+        for (((state, (_, job, _)), shaper), (moved, body, hops)) in
+            states.iter_mut().zip(legs).zip(shapers.iter_mut()).zip(&mut redirected)
+        {
+            let job = moved.as_ref().unwrap_or(job);
+            if let Some((target, status)) = state.advance(job, *hops, shaper, deadline) {
+                // As for the single upstream: 303 (and 301 or 302 after a POST) becomes a GET
+                // without a body; 307 and 308 keep both.
+                let mut next = job.exchange_with(&target);
+                if let Some(method) = redirected_method(status, &job.method) {
+                    next.method = String::from(method);
+                    *body = &[];
+                }
+                *state = match start(&next, body, deadline) {
+                    Ok(pending) => Leg::Waiting(pending),
+                    Err(error) => Leg::Done(Err(error)),
+                };
+                (*moved, *hops) = (Some(next), *hops + 1);
+            }
         }
         if !partial_null {
             if let Some((i, error)) = states.iter_mut().enumerate().find_map(|(i, state)| Some((i, state.take_failure()?))) {
