@@ -268,6 +268,14 @@ pub fn disposition(status: u16) -> Disposition {
 /// The most redirects followed for one request.
 pub const MAX_REDIRECTS: usize = 3;
 
+/// The redirect `job`'s exchange follows after `hops` of them, for an answer of `status` with
+/// this `location`: its target, and the method it changes to (then without the body; `None`:
+/// the same method and body). `None` for one not to follow (elsewhere, or past the limit).
+pub fn redirect(job: &Job, status: u16, location: Option<&[u8]>, hops: usize) -> Option<(Upstream, Option<&'static str>)> {
+    let target = location.and_then(|location| redirect_target(&job.upstream, location)).filter(|_| hops < MAX_REDIRECTS)?;
+    Some((target, redirected_method(status, &job.method)))
+}
+
 /// Where a redirect from `current` to `location` goes, when it may be followed: to the same origin
 /// (scheme and authority), or from `http` to `https` on the same host. `location` is an absolute
 /// URL (`https://h/x`) or an absolute path (`/x`); a relative one (`x`, `../x`, `//h/x`) is not

@@ -243,3 +243,42 @@ fn each_upstream_follows_its_redirects_on_its_origin() {
     let loops = notes.received().iter().filter(|r| r.target.starts_with("/loop")).count();
     assert_eq!(loops, 4, "the first request and 3 redirects");
 }
+
+/// An upstream's iteration streams, and its errors are the program's: under `RELAY_PARTIAL=null`
+/// too they fail the request, naming the upstream (only the upstream's own failures make its
+/// document `null`). An upstream without a document (a 204) is `null` to its iterations.
+#[test]
+fn a_streamed_iterations_error_is_the_programs_under_either_policy() {
+    let (profile, notes) = (slow(0, PROFILE), slow(0, NOTES));
+    let orders = Upstream::start(|r| {
+        if r.target.starts_with("/orders?") {
+            json(200, r#"{"items":[{"id":1},7]}"#)
+        } else {
+            Reply::Headers(204, vec![], vec![])
+        }
+    });
+    let shape = "{name: $profile.name, ids: [$orders.items[]? | .id]}";
+    let error = r#"{"error":{"code":"upstream_shape","message":"upstream orders: the upstream's answer does not fit the shape: `.\"id\"` cannot be applied to a number","upstream":"orders"}}"#;
+    for partial in ["fail", "null"] {
+        let relay = fan_out(&profile, &orders, &notes, &[("RELAY_PARTIAL", partial), ("RELAY_SHAPE", shape)]);
+        request(relay.port, "GET", "/screen/7", &[], b"").assert(502, error);
+        // The 204: its iterations meet `null`, as jq's would.
+        let relay = fan_out(
+            &profile,
+            &orders,
+            &notes,
+            &[("RELAY_PARTIAL", partial), ("RELAY_SHAPE", shape), ("RELAY_ORDERS_URL", &orders.url("/empty"))],
+        );
+        request(relay.port, "GET", "/screen/7", &[], b"").assert(200, r#"{"name":"Zo\u00eb","ids":[]}"#);
+        let unguarded = shape.replace("[]?", "[]");
+        let relay = fan_out(
+            &profile,
+            &orders,
+            &notes,
+            &[("RELAY_PARTIAL", partial), ("RELAY_SHAPE", &unguarded), ("RELAY_ORDERS_URL", &orders.url("/empty"))],
+        );
+        let answer = request(relay.port, "GET", "/screen/7", &[], b"");
+        assert_eq!(answer.status, 502, "{answer:?}");
+        assert!(answer.body.contains("`.[]` cannot be applied to a null") && answer.body.contains(r#""upstream":"orders""#), "{answer:?}");
+    }
+}

@@ -12,10 +12,13 @@ use super::outbound::{is_encoded, map_stream_error, start, timed_out, Pending};
 use super::streams::{Deadline, StreamFailure};
 use crate::config::{Job, Upstream};
 use crate::error::RelayError;
-use crate::gateway::{disposition, redirect_target, redirected_method, Disposition, MAX_REDIRECTS};
+use crate::gateway::{disposition, redirect, Disposition};
 use crate::path::Path;
 use crate::relay::Sink;
 use crate::shape::{Plan, Shaper, Variables};
+
+/// A redirect to follow: its target, and the method it changes to (`gateway::redirect`).
+type Redirect = (Upstream, Option<&'static str>);
 
 /// Where one upstream's exchange stands. Each state owns its handles; a finished one has handed
 /// them back (children before parents).
@@ -40,10 +43,10 @@ impl Leg {
         }
     }
 
-    /// A failed leg's error, taken out of it.
-    fn take_failure(&mut self) -> Option<RelayError> {
+    /// A failed leg's error, taken out of it when `fatal` says it fails the request.
+    fn take_failure(&mut self, fatal: impl Fn(&RelayError) -> bool) -> Option<RelayError> {
         match self {
-            Leg::Done(outcome) if outcome.is_err() => core::mem::replace(outcome, Ok(false)).err(),
+            Leg::Done(Err(error)) if fatal(error) => core::mem::replace(self, Leg::Done(Ok(false))).into_outcome().err(),
             _ => None,
         }
     }
@@ -75,7 +78,7 @@ impl Leg {
 
     /// Takes what is there without waiting: the answer's head, or the body's next chunk; a
     /// redirect to follow (its target and status) when the head is one, after `hops` of them.
-    fn advance(&mut self, job: &Job, hops: usize, reader: &mut dyn Sink, deadline: &mut Deadline) -> Option<(Upstream, u16)> {
+    fn advance(&mut self, job: &Job, hops: usize, reader: &mut dyn Sink, deadline: &mut Deadline) -> Option<Redirect> {
         let outcome = match self {
             Leg::Waiting(pending) => match pending.get(job) {
                 None => return None,
@@ -108,7 +111,12 @@ impl Leg {
 
     /// The answer's head came: a 2xx's body is read next; a redirect on the upstream's origin
     /// is handed back to follow; anything else ends the leg.
-    fn answered(&mut self, response: IncomingResponse, job: &Job, hops: usize, deadline: &mut Deadline) -> Option<(Upstream, u16)> {
+    fn answered(&mut self, response: IncomingResponse, job: &Job, hops: usize, deadline: &mut Deadline) -> Option<Redirect> {
+        // The request's future and pollable are done with: handed back (the response is no
+        // child of theirs).
+        if let Leg::Waiting(pending) = core::mem::replace(self, Leg::Done(Ok(false))) {
+            pending.release();
+        }
         deadline.progress();
         let status = response.status();
         let entries = response.headers().take_entries();
@@ -116,11 +124,9 @@ impl Leg {
         let encoded = is_encoded(found("content-encoding"));
         let disposition = disposition(status);
         if disposition == Disposition::Redirect {
-            let target = found("location").and_then(|location| redirect_target(&job.upstream, location));
-            if let Some(target) = target.filter(|_| hops < MAX_REDIRECTS) {
+            if let Some(followed) = redirect(job, status, found("location"), hops) {
                 response.release();
-                *self = Leg::Done(Ok(false));
-                return Some((target, status));
+                return Some(followed);
             }
         }
         let outcome = match disposition {
@@ -188,6 +194,9 @@ pub fn merge(
     // `get`, not an index: a bounds check links a panic's message and location.
     let name = |i: usize| legs.get(i).map_or("", |leg| leg.0);
     let named = |i: usize, error| RelayError::InUpstream { name: String::from(name(i)), error: Box::new(error) };
+    // Under `RELAY_PARTIAL=null` an upstream's own failure makes its document `null`; the
+    // program's (a stream's error, the memory) fails the request whatever the policy.
+    let fatal = |error: &RelayError| !partial_null || is_the_programs(error);
     // What redirects change: a leg's job (its URL and method), body and hops so far.
     let mut redirected: Vec<(Option<Job>, &[u8], usize)> = legs.iter().map(|(_, _, body)| (None, *body, 0)).collect();
     loop {
@@ -195,11 +204,9 @@ pub fn merge(
             states.iter_mut().zip(legs).zip(shapers.iter_mut()).zip(&mut redirected)
         {
             let job = moved.as_ref().unwrap_or(job);
-            if let Some((target, status)) = state.advance(job, *hops, shaper, deadline) {
-                // As for the single upstream: 303 (and 301 or 302 after a POST) becomes a GET
-                // without a body; 307 and 308 keep both.
+            if let Some((target, method)) = state.advance(job, *hops, shaper, deadline) {
                 let mut next = job.exchange_with(&target);
-                if let Some(method) = redirected_method(status, &job.method) {
+                if let Some(method) = method {
                     next.method = String::from(method);
                     *body = &[];
                 }
@@ -210,13 +217,11 @@ pub fn merge(
                 (*moved, *hops) = (Some(next), *hops + 1);
             }
         }
-        if !partial_null {
-            if let Some((i, error)) = states.iter_mut().enumerate().find_map(|(i, state)| Some((i, state.take_failure()?))) {
-                for state in &mut states {
-                    state.finish(Err(RelayError::UpstreamUnreachable { detail: "cancelled: another upstream failed" }));
-                }
-                return Err(named(i, error));
+        if let Some((i, error)) = states.iter_mut().enumerate().find_map(|(i, state)| Some((i, state.take_failure(fatal)?))) {
+            for state in &mut states {
+                state.finish(Err(RelayError::UpstreamUnreachable { detail: "cancelled: another upstream failed" }));
             }
+            return Err(named(i, error));
         }
         let pollables: Vec<&Pollable> = states.iter().filter_map(Leg::pollable).collect();
         if pollables.is_empty() {
@@ -246,13 +251,13 @@ pub fn merge(
         let document = state.into_outcome().and_then(|empty| if empty { null(leg_plan) } else { shaper.finish() });
         match document {
             Ok(parts) => documents.push(parts),
-            Err(error) if !partial_null => return Err(named(i, error)),
+            Err(error) if fatal(&error) => return Err(named(i, error)),
             Err(_) => {
                 if !failed.is_empty() {
                     failed.push_str(",");
                 }
                 failed.push_str(name(i));
-                documents.push(null(leg_plan)?);
+                documents.push(null(leg_plan).map_err(|error| named(i, error))?);
             }
         }
     }
@@ -267,4 +272,10 @@ pub fn merge(
     let mut shaper = Shaper::new(plan, &paths, &all, 4, Some(super::runtime::SCRATCH)).running(program);
     shaper.push(b"null")?;
     Ok((shaper.finish()?, failed))
+}
+
+/// Whether an upstream's error is the program's, not the upstream's: a stream's evaluation
+/// failed, or the relay's memory.
+fn is_the_programs(error: &RelayError) -> bool {
+    matches!(error, RelayError::UpstreamShape { .. } | RelayError::AnswerOverMemory)
 }

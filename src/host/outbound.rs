@@ -13,7 +13,7 @@ use super::abi::{
 use super::streams::{drain, nanoseconds, write_all, Deadline, StreamFailure};
 use crate::config::{Job, Names, Scheme};
 use crate::error::RelayError;
-use crate::gateway::{disposition, is_relayable, redirect_target, redirected_method, Disposition, Headers, MAX_REDIRECTS};
+use crate::gateway::{disposition, is_relayable, redirect, Disposition, Headers};
 use crate::relay::{upstream_headers, BodyCollector, Sink};
 use crate::text::push_u64;
 
@@ -48,7 +48,7 @@ pub struct Answered {
 const MAX_ERROR_BODY: u64 = 64 * 1024;
 
 /// Sends `body` to the job's upstream, follows the redirects that stay on its origin (at most
-/// [`MAX_REDIRECTS`]; `job` ends up with the last URL and method), and takes the answer by `rules`.
+/// [`MAX_REDIRECTS`](crate::gateway::MAX_REDIRECTS); `job` ends up with the last URL and method), and takes the answer by `rules`.
 pub fn exchange(job: &mut Job, reader: &mut dyn Sink, mut body: &[u8], rules: &Rules) -> Result<Answered, RelayError> {
     let mut deadline = Deadline::new(job.timeout_ms, job.deadline_ms);
     let mut hops = 0;
@@ -63,13 +63,12 @@ pub fn exchange(job: &mut Job, reader: &mut dyn Sink, mut body: &[u8], rules: &R
         let found = |name: &str| entries.iter().find(|entry| entry.name() == name).map(Header::value);
         let mut disposition = disposition(status);
         if disposition == Disposition::Redirect {
-            let target = found("location").and_then(|location| redirect_target(&job.upstream, location));
-            match target.filter(|_| hops < MAX_REDIRECTS) {
-                Some(target) => {
+            match redirect(job, status, found("location"), hops) {
+                Some((target, method)) => {
                     response.release();
                     hops += 1;
                     job.upstream = target;
-                    if let Some(method) = redirected_method(status, &job.method) {
+                    if let Some(method) = method {
                         job.method = String::from(method);
                         body = &[];
                     }

@@ -9,7 +9,8 @@
 //! hundred KB and leaves a request body the topmost block, to grow in place as it arrives (its
 //! memory is its size, not the sum of the copies a doubling vector leaves behind). Linear memory
 //! is grown a page run at a time with `memory.grow`; when the host refuses, an allocation fails
-//! with a null pointer, which `try_reserve` reports and every other allocation turns into a trap.
+//! with a null pointer, which `try_reserve` reports; every other allocation then panics, and the
+//! panic handler answers with the memory's error before the instance stops.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::arch::wasm32;

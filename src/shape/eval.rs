@@ -8,13 +8,20 @@
 //! `==` compares by value: numbers by exact decimal value (jq rounds them to doubles past 2^53,
 //! a documented difference), strings by their decoded text, objects whatever their key order.
 //!
-//! This evaluator holds the document whole: the command's `--shape` on a document of its own.
-//! The streaming one, which reads an upstream's answer once as it arrives, is still to come.
+//! This evaluator holds its input whole: the command's `--shape` on a document it captured
+//! whole, each streamed element, and the sparse copy the plan leaves after a scan
+//! ([`super::plan`]).
+//!
+//! What jq evaluates again for each output of another side (an object's later entries, the left
+//! of `==`, the right of `and` and `or`) is evaluated once, as jq evaluates it the first time,
+//! and its outputs handed on again after (`replayed`): the language is pure, so they are the
+//! same, and a large value is not walked once per output.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::parse::Expr;
+use super::yields_one;
 use crate::json::{decode_string, write_string};
 
 /// A value: JSON text, either a slice of the document (or of the program) or text built here.
@@ -98,17 +105,32 @@ fn outputs_of<'d>(expr: &'d Expr, input: &Value<'d>, variables: &Variables<'d>) 
     Ok(out)
 }
 
-/// The outputs of `expr` for `input`, collected into `kept` the first time they are asked for.
-fn once<'k, 'd>(
-    kept: &'k mut Option<Vec<Value<'d>>>,
+/// `expr`'s outputs for `input`, handed to `emit` as jq hands them each time it evaluates
+/// `expr` again: the first time as they are made (so an error downstream of an early output is
+/// met first, as in jq), kept in `kept` when `again` says it may be asked for again, then from
+/// what was kept. The language is pure: a side that finished once yields the same outputs.
+fn replayed<'d>(
+    kept: &mut Option<Vec<Value<'d>>>,
+    again: bool,
     expr: &'d Expr,
     input: &Value<'d>,
-    variables: &Variables<'d>,
-) -> Result<&'k [Value<'d>], EvalError<'d>> {
-    if kept.is_none() {
-        *kept = Some(outputs_of(expr, input, variables)?);
+    vars: &Variables<'d>,
+    emit: &mut Emit<'_, 'd>,
+) -> Result<(), EvalError<'d>> {
+    if let Some(values) = kept {
+        return values.iter().try_for_each(|value| emit(value.clone()));
     }
-    Ok(kept.as_deref().unwrap_or_default())
+    let mut values = Vec::new();
+    run(expr, input, vars, &mut |value| {
+        if again {
+            values.push(value.clone());
+        }
+        emit(value)
+    })?;
+    if again {
+        *kept = Some(values);
+    }
+    Ok(())
 }
 
 /// Where an expression's outputs go, one at a time: no vector per step (each output is handed
@@ -196,22 +218,21 @@ fn run<'d>(expr: &'d Expr, input: &Value<'d>, vars: &Variables<'d>, emit: &mut E
         // handed on again (evaluated anew, `[.b[] and .a]` was quadratic in `.b`'s length).
         Expr::And(left, right) | Expr::Or(left, right) => {
             let is_and = matches!(expr, Expr::And(..));
-            let mut rights = None;
+            let (mut rights, again) = (None, !yields_one(left));
             run(left, input, vars, &mut |value| {
                 if truthy(&value) != is_and {
                     return emit(boolean(!is_and));
                 }
-                let rights = once(&mut rights, right, input, vars)?;
-                rights.iter().try_for_each(|value| emit(boolean(truthy(value))))
+                replayed(&mut rights, again, right, input, vars, &mut |value| emit(boolean(truthy(&value))))
             })
         }
         // jq's order: the right side's outputs outermost; the left is evaluated for each, the
         // same each time: collected at the right side's first output (so a right side with none
         // never meets the left's errors).
         Expr::Equals(left, right, equal) => {
-            let mut lefts = None;
+            let (mut lefts, again) = (None, !yields_one(right));
             run(right, input, vars, &mut |r| {
-                once(&mut lefts, left, input, vars)?.iter().try_for_each(|l| {
+                replayed(&mut lefts, again, left, input, vars, &mut |l| {
                     let same = same(l.text(), r.text()).ok_or_else(|| failed("value nested too deeply"))?;
                     emit(boolean(same == *equal))
                 })
@@ -295,10 +316,8 @@ fn build_objects<'d>(
         }
         outputs.push(values);
     }
-    let lasts = outputs_of(last, input, vars)?;
-    if lasts.is_empty() {
-        return Ok(());
-    }
+    // The last entry is asked for again only when there is more than one combination.
+    let (mut lasts, again) = (None, outputs.iter().any(|values| values.len() > 1));
     let mut chosen = alloc::vec![0; firsts.len()];
     loop {
         let mut object = Vec::from(&b"{"[..]);
@@ -310,11 +329,15 @@ fn build_objects<'d>(
         }
         write_string(&mut object, last_key.as_bytes());
         object.push(b':');
-        for value in &lasts {
+        replayed(&mut lasts, again, last, input, vars, &mut |value| {
             let mut whole = object.clone();
             whole.extend_from_slice(value.text());
             whole.push(b'}');
-            emit(Value::Built(whole))?;
+            emit(Value::Built(whole))
+        })?;
+        if lasts.as_ref().is_some_and(Vec::is_empty) {
+            // No combination has an output.
+            return Ok(());
         }
         // The next combination: the entry before the last's next output, or its first and the
         // next of the one before it.
@@ -627,7 +650,7 @@ const MAX_COMPARED_DEPTH: usize = 64;
 
 /// Whether two JSON texts are the same value: numbers by exact decimal value, strings by their
 /// decoded text, arrays member by member, objects by their keys (the last of a repeated one)
-/// whatever their order; `None` for values nested deeper than 64 levels.
+/// whatever their order; `None` for values spelled differently and nested deeper than 64 levels.
 pub fn same(a: &[u8], b: &[u8]) -> Option<bool> {
     same_within(a, b, MAX_COMPARED_DEPTH)
 }
@@ -649,8 +672,8 @@ fn same_within(a: &[u8], b: &[u8], depth: usize) -> Option<bool> {
         // escape is at most six bytes for one of its decoding, so texts more than six times as
         // long as each other differ too (a 1 MB string was scanned for each short one it met).
         ("string", "string") => {
-            a.len() <= 6 * b.len()
-                && b.len() <= 6 * a.len()
+            a.len().div_ceil(6) <= b.len()
+                && b.len().div_ceil(6) <= a.len()
                 && a.iter().chain(b).any(|&byte| byte == b'\\')
                 && decode_string(a) == decode_string(b)
         }
@@ -818,6 +841,16 @@ mod tests {
         }
         assert_eq!(outputs("[.b[] and .a.x]", document).unwrap_err(), "`.\"x\"` cannot be applied to a number");
         assert_eq!(outputs("[.b[] or .s.y]", document).unwrap_err(), "`.\"y\"` cannot be applied to a string");
+        // The first evaluation hands its outputs on as they come: an error downstream of an early
+        // output is met before a later output's own (jq 1.6: "Cannot index number with "z"").
+        for program in [
+            "[.[] | select((., .y) == 5) | .z]",
+            "[.[] | select(true and (., .y)) | .z]",
+            "[.[] | select({k: (., .y)}) | .z]",
+            "[.[] | select({j: (1, 2), k: (., .y)}) | .z]",
+        ] {
+            assert_eq!(outputs(program, "[5]").unwrap_err(), "`.\"z\"` cannot be applied to a number", "{program}");
+        }
     }
 
     #[test]

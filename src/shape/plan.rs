@@ -44,7 +44,7 @@ pub struct Plan {
     /// Which of `paths` are probes.
     probes: u64,
     streams: Vec<Stream>,
-    /// While planning: the variable whose document is planned (`None`: `.`).
+    /// The variable whose document is planned (`None`: `.`).
     root: Option<String>,
 }
 
@@ -57,7 +57,8 @@ struct Stream {
     iterate: Expr,
     /// What each element goes through.
     apply: Expr,
-    /// `#k`, the variable that holds the outputs (no program can name it).
+    /// `#k` (`#name#k` in a variable's plan), the variable that holds the outputs (no program
+    /// can name it).
     name: String,
 }
 
@@ -181,14 +182,14 @@ impl Plan {
                     if let Some(inner) = &inner {
                         self.need(inner.clone(), true);
                     }
-                    return Expr::Pipe(left.clone(), Box::new(self.walk(right, inner.as_deref(), sure)));
+                    return Expr::Pipe(left.clone(), Box::new(self.walk(right, inner.as_deref(), self.sure_after(left, sure))));
                 }
                 if let Expr::Select(condition) = &**left {
                     return Expr::Pipe(Box::new(Expr::Select(walk(self, condition, sure))), walk(self, right, false));
                 }
                 // The right side's input is what the left side makes, no path of the document; it
                 // may still read a variable's.
-                Expr::Pipe(walk(self, left, sure), Box::new(self.walk(right, None, sure)))
+                Expr::Pipe(walk(self, left, sure), Box::new(self.walk(right, None, self.sure_after(left, sure))))
             }
             Expr::Map(apply) if sure && at.is_some() && self.streamable(apply) => {
                 // `map` of what it cannot iterate fails as `map`, whatever the stream does.
@@ -250,6 +251,14 @@ impl Plan {
         }
     }
 
+    /// Whether the right side of a pipe is evaluated whatever the document holds, after `left`.
+    /// In `.`'s plan a stream there is on a path below `left`'s, which meets nothing when
+    /// `left` yields nothing; in a variable's plan it may be on any path of the variable's
+    /// (`$a.s.x? | [$a.items[] | .id]`), and is planned only when `left` yields one value.
+    fn sure_after(&self, left: &Expr, sure: bool) -> bool {
+        sure && (self.root.is_none() || yields_one(left))
+    }
+
     /// Whether each element of an iteration may go through `apply` as the document streams in:
     /// always for `.`'s; for a variable's, when `apply` reads no variable (the others' documents
     /// are not in yet).
@@ -268,7 +277,7 @@ impl Plan {
             name.push_str("#");
         }
         crate::text::push_u64(&mut name, k as u64);
-        // Counted among the paths before them; `new` moves each past the captures once known.
+        // Counted among the paths before them; `planned` moves each past the captures once known.
         self.streams.push(Stream { path: k, iterate, apply: apply.clone(), name: name.clone() });
         Expr::Variable(name)
     }
@@ -405,7 +414,6 @@ impl<'p> Shaper<'p> {
         self
     }
 
-    /// Runs each stream's completed elements through its program.
     /// Runs each stream's completed elements through its program. An object's members are kept
     /// until its end instead (`finish`): a repeated key makes an earlier member's value another's.
     fn run_streams(&mut self, at_end: bool) -> Result<(), RelayError> {
@@ -878,6 +886,11 @@ mod tests {
             "[$b.items[].id]",
             "{a: [$a.big[] | . == 1], b: [$b.items[] | .id], c: $a.n.m[0]}",
             "[$a.n[] | .[]]",
+            // After a left side that yields nothing, jq never iterates: no stream may run.
+            "[$a.s.x? | [$a.items[] | .id]]",
+            "[$b.missing[]? | [$a.items[] | .id]]",
+            "[$a.s.x? | ($a.items | map(.id))]",
+            "[$a.name | [$a.items[] | .id?]]",
         ] {
             variables_as_whole(program, &[("a", a), ("b", b)]);
         }
