@@ -42,18 +42,22 @@ impl Guest for Cli {
             },
             Err(error) => (error.log_line(false), exit_code(&error)),
         };
-        let _ = write_all(OutputStream::from_handle(stderr::get_stderr().take_handle()), &line, &mut Deadline::none(), None);
-        exit::exit_with_code(code);
+        fail(&line, code);
         Err(())
     }
+}
+
+/// Prints `line` on stderr and exits with `code`.
+fn fail(line: &[u8], code: u8) {
+    let _ = write_all(OutputStream::from_handle(stderr::get_stderr().take_handle()), line, &mut Deadline::none(), None);
+    exit::exit_with_code(code);
 }
 
 /// The memory ran out (`runtime`'s panic handler, on an empty heap): the error's line and exit
 /// code, as for any other error.
 pub fn out_of_memory() {
     let error = RelayError::AnswerOverMemory;
-    let _ = write_all(OutputStream::from_handle(stderr::get_stderr().take_handle()), &error.log_line(false), &mut Deadline::none(), None);
-    exit::exit_with_code(exit_code(&error));
+    fail(&error.log_line(false), exit_code(&error));
 }
 
 fn relay(invocation: &Invocation) -> Result<Vec<u8>, RelayError> {

@@ -171,12 +171,8 @@ pub fn merge(
     variables: &Variables,
 ) -> Result<(Vec<Vec<u8>>, String), RelayError> {
     // Each leg's document read through the plan of what the program reads of its `$name`, its
-    // iterations streamed: each plan rewrites the program the one before it left.
-    let mut plans: Vec<Plan> = Vec::new();
-    for (name, _, _) in legs {
-        let next = Plan::for_variable(plans.last().map_or(plan.program(), Plan::program), name);
-        plans.push(next);
-    }
+    // iterations streamed.
+    let plans = Plan::for_variables(plan.program(), legs.iter().map(|(name, _, _)| *name));
     let leg_paths: Vec<Vec<&Path>> = plans.iter().map(Plan::paths).collect();
     let mut shapers: Vec<Shaper> = plans
         .iter()
@@ -263,9 +259,7 @@ pub fn merge(
     }
     let mut all: Vec<(&str, &[u8])> = variables.to_vec();
     for (((name, _, _), leg_plan), parts) in legs.iter().zip(&plans).zip(&documents) {
-        let mut parts = parts.iter().map(Vec::as_slice);
-        all.push((name, parts.next().unwrap_or(b"null")));
-        all.extend(leg_plan.stream_names().zip(parts));
+        leg_plan.bind(name, parts, &mut all);
     }
     let paths = plan.paths();
     let program = plans.last().map_or(plan.program(), Plan::program);

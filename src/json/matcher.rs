@@ -79,10 +79,7 @@ impl<'p> Scanner<'p> {
                 } else if self.streams & 1 << i == 0 {
                     // A repeated key's value takes the earlier one's place, in its memory (50
                     // repeats of a 1 MB string kept all 50).
-                    match capture {
-                        Some(earlier) => earlier.clear(),
-                        None => *capture = Some(Vec::new()),
-                    }
+                    capture.get_or_insert_with(Vec::new).clear();
                     *from = at;
                 } else if self.capturing & 1 << i == 0 {
                     // An element (an object's member began with its key, in `begin_key`).

@@ -121,10 +121,24 @@ impl Plan {
         plan
     }
 
-    /// The variables that hold the streams' outputs, in the order [`Shaper::finish`] gives
-    /// them for a variable's plan.
-    pub fn stream_names(&self) -> impl Iterator<Item = &str> {
-        self.streams.iter().map(|stream| stream.name.as_str())
+    /// The plans of the documents `$name` holds for each of `names` (several upstreams'), in
+    /// order: each rewrites the program the one before it left, so the last one's program is
+    /// the one to run on them all ([`Shaper::running`]).
+    pub fn for_variables<'n>(program: &Expr, names: impl Iterator<Item = &'n str>) -> Vec<Plan> {
+        let mut plans: Vec<Plan> = Vec::new();
+        for name in names {
+            let next = Plan::for_variable(plans.last().map_or(program, Plan::program), name);
+            plans.push(next);
+        }
+        plans
+    }
+
+    /// Binds what a reader of this variable's plan finished with (the sparse copy, then each
+    /// stream's outputs: [`Shaper::finish`]) to `$name` and to the streams' variables.
+    pub fn bind<'a>(&'a self, name: &'a str, parts: &'a [Vec<u8>], into: &mut Vec<(&'a str, &'a [u8])>) {
+        let mut parts = parts.iter().map(Vec::as_slice);
+        into.push((name, parts.next().unwrap_or(b"null")));
+        into.extend(self.streams.iter().map(|stream| stream.name.as_str()).zip(parts));
     }
 
     /// The program, its streamed iterations replaced by their variables.
@@ -781,12 +795,7 @@ mod tests {
         let expected =
             eval(&expr, Value::Found(b"null"), &whole).map(|values| values.iter().map(|v| v.text().to_vec()).collect::<Vec<_>>());
         for size in [1, 3, 100] {
-            // Each plan rewrites the program the one before it left, as `merge` chains them.
-            let mut plans: Vec<Plan> = Vec::new();
-            for (name, _) in documents {
-                let next = Plan::for_variable(plans.last().map_or(&expr, Plan::program), name);
-                plans.push(next);
-            }
+            let plans = Plan::for_variables(&expr, documents.iter().map(|(name, _)| *name));
             let parts: Result<Vec<Vec<Vec<u8>>>, String> = plans
                 .iter()
                 .zip(documents)
@@ -812,8 +821,7 @@ mod tests {
             };
             let mut bound: Vec<(&str, &[u8])> = Vec::new();
             for ((name, _), (plan, parts)) in documents.iter().zip(plans.iter().zip(&parts)) {
-                bound.push((name, &parts[0]));
-                bound.extend(plan.stream_names().zip(&parts[1..]).map(|(name, part)| (name, part.as_slice())));
+                plan.bind(name, parts, &mut bound);
             }
             let program = plans.last().map_or(&expr, Plan::program);
             let answered =
@@ -849,7 +857,7 @@ mod tests {
         // `name` captured, `items` streamed, each element cut down to its `id`.
         assert_eq!(plan.paths.len(), 3, "{:?}", plan.paths);
         assert!(plan.paths.iter().all(|path| !path.segments.iter().any(|s| s.key == "big")));
-        assert_eq!(plan.stream_names().collect::<Vec<_>>(), ["#a#0"]);
+        assert_eq!(plan.streams.iter().map(|stream| stream.name.as_str()).collect::<Vec<_>>(), ["#a#0"]);
         assert_eq!(plan.program(), &rename(parse("{x: $a.name, y: $stream}").unwrap()));
     }
 
