@@ -493,7 +493,11 @@ impl<'p> Shaper<'p> {
             .enumerate()
             .map(|(i, path)| Entry { segments: &path.segments, met: scanner.met(i), found: scanner.found(i) })
             .collect();
-        let sparse = sparse_copy(&entries);
+        // A document read whole is its own sparse copy: read where the scanner holds it, not
+        // copied again (`length` of a 114 MB document held it three times).
+        let whole = entries.iter().find_map(|entry| entry.found.filter(|_| entry.segments.is_empty()));
+        let sparse = if whole.is_some() { Vec::new() } else { sparse_copy(&entries) };
+        let document = whole.unwrap_or(&sparse);
         // The iterations' own errors, met on a copy where each iterated value is as typed.
         for stream in &plan.streams {
             let segments = plan.paths.get(stream.path).map_or(&[][..], |path| &path.segments);
@@ -508,7 +512,7 @@ impl<'p> Shaper<'p> {
         }
         if plan.root.is_some() {
             // A variable's document: the sparse copy, then each stream's outputs.
-            let mut parts = alloc::vec![sparse];
+            let mut parts = alloc::vec![document.to_vec()];
             parts.append(&mut self.outputs);
             return Ok(parts);
         }
@@ -520,7 +524,7 @@ impl<'p> Shaper<'p> {
         }
         let mut variables: Vec<(&str, &[u8])> = self.variables.to_vec();
         variables.extend(plan.streams.iter().zip(&self.outputs).map(|(stream, array)| (stream.name.as_str(), array.as_slice())));
-        let outputs = eval(self.program, Value::Found(&sparse), &variables).map_err(shape_error)?;
+        let outputs = eval(self.program, Value::Found(document), &variables).map_err(shape_error)?;
         // What the program built is moved out; what it found is copied.
         Ok(outputs
             .into_iter()
@@ -546,16 +550,8 @@ fn shape_error(error: EvalError) -> RelayError {
 /// Appends a value to an open array (`[` and the values so far), refusing what the memory cannot
 /// hold.
 fn append(list: &mut Vec<u8>, value: &[u8]) -> Result<(), RelayError> {
-    let needed = value.len() + 1;
-    if list.capacity() - list.len() < needed {
-        // Eight times what it holds when it must move: on the bump heap each move leaves the old
-        // block behind, written and so resident, and room reserved but not yet written costs no
-        // memory (pages are the host's until touched). Doubling left as much behind as the answer
-        // (17 MB of `[.[] | {id, name}]`), this a seventh. Where the memory cannot hold that much, it
-        // grows as a vector does (doubling).
-        if list.try_reserve(list.len() * 7 + needed).is_err() {
-            list.try_reserve(needed).map_err(|_| RelayError::AnswerOverMemory)?;
-        }
+    if !crate::text::make_room(list, value.len() + 1) {
+        return Err(RelayError::AnswerOverMemory);
     }
     push_item(list, value);
     Ok(())
