@@ -3,7 +3,6 @@
 //! numbers, and splitting on one ASCII byte.
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
 /// Appends `value` in decimal.
 pub fn push_u64(text: &mut String, mut value: u64) {
@@ -21,17 +20,6 @@ pub fn push_u64(text: &mut String, mut value: u64) {
     // SAFETY: ASCII digits keep the string UTF-8.
     #[allow(unsafe_code)]
     unsafe { text.as_mut_vec() }.extend_from_slice(digits.get(start..).unwrap_or(&[]));
-}
-
-/// Makes room for `needed` more bytes at the end of `list`, a value copied or built as the
-/// document streams in; false when the memory cannot hold them. Eight times what it holds when
-/// it must move: on the host's bump heap each move leaves the old block behind, written and so
-/// resident, and room reserved but not yet written costs no memory (pages are the host's until
-/// touched). Doubling left as much behind as the value (17 MB of `[.[] | {id, name}]`'s answer;
-/// `length` of a 114 MB document held 376 MB), this a seventh. Where the memory cannot hold
-/// that much, it grows as a vector does (doubling).
-pub fn make_room(list: &mut Vec<u8>, needed: usize) -> bool {
-    list.capacity() - list.len() >= needed || list.try_reserve(list.len() * 7 + needed).is_ok() || list.try_reserve(needed).is_ok()
 }
 
 /// Byte classes for [`all_in`]: which bytes a URL part, a token or a header value may hold.

@@ -141,7 +141,7 @@ impl<'p> Scanner<'p> {
             if let (Some(Some(capture)), Some(from)) = (self.captures.get_mut(target), self.capture_from.get_mut(i)) {
                 let bytes = chunk.get(*from..end).unwrap_or(&[]);
                 // Fallible, so that a value larger than the memory left is an error, not a trap.
-                if crate::text::make_room(capture, bytes.len()) {
+                if capture.try_reserve(bytes.len()).is_ok() {
                     capture.extend_from_slice(bytes);
                 } else {
                     self.out_of_memory = true;

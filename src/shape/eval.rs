@@ -324,9 +324,7 @@ fn build_objects<'d>(
     let (mut lasts, again) = (None, outputs.iter().any(|values| values.len() > 1));
     let mut chosen = alloc::vec![0; firsts.len()];
     loop {
-        // Room for the usual object at once: grown from one byte it moved four or five times.
-        let mut object = Vec::with_capacity(128);
-        object.push(b'{');
+        let mut object = Vec::from(&b"{"[..]);
         for (((key, _), values), &k) in firsts.iter().zip(&outputs).zip(&chosen) {
             write_string(&mut object, key.as_bytes());
             object.push(b':');
@@ -336,8 +334,7 @@ fn build_objects<'d>(
         write_string(&mut object, last_key.as_bytes());
         object.push(b':');
         replayed(&mut lasts, again, last, input, vars, &mut |value| {
-            let mut whole = Vec::with_capacity(object.len() + value.text().len() + 1);
-            whole.extend_from_slice(&object);
+            let mut whole = object.clone();
             whole.extend_from_slice(value.text());
             whole.push(b'}');
             emit(Value::Built(whole))

@@ -512,7 +512,7 @@ impl<'p> Shaper<'p> {
         }
         if plan.root.is_some() {
             // A variable's document: the sparse copy, then each stream's outputs.
-            let mut parts = alloc::vec![document.to_vec()];
+            let mut parts = alloc::vec![whole.map_or(sparse, <[u8]>::to_vec)];
             parts.append(&mut self.outputs);
             return Ok(parts);
         }
@@ -550,8 +550,17 @@ fn shape_error(error: EvalError) -> RelayError {
 /// Appends a value to an open array (`[` and the values so far), refusing what the memory cannot
 /// hold.
 fn append(list: &mut Vec<u8>, value: &[u8]) -> Result<(), RelayError> {
-    if !crate::text::make_room(list, value.len() + 1) {
-        return Err(RelayError::AnswerOverMemory);
+    let needed = value.len() + 1;
+    if list.capacity() - list.len() < needed {
+        // Eight times what it holds when it must move: on the bump heap each move leaves the old
+        // block behind, written and so resident, and room reserved but not yet written costs no
+        // memory (pages are the host's until touched). Doubling left as much behind as the answer
+        // (17 MB of `[.[] | {id, name}]`), this a seventh. Where the memory cannot hold that much, it
+        // grows as a vector does (doubling). Saturating: past 613 MB a 32-bit `len * 7` wraps to
+        // a small request that may succeed without the room.
+        if list.try_reserve(list.len().saturating_mul(7).saturating_add(needed)).is_err() {
+            list.try_reserve(needed).map_err(|_| RelayError::AnswerOverMemory)?;
+        }
     }
     push_item(list, value);
     Ok(())
