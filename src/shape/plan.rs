@@ -17,6 +17,7 @@
 //! `select` of a path, `.[-1]`), it captures that value whole: always the right answer, if not
 //! always in the least memory.
 
+use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -493,11 +494,7 @@ impl<'p> Shaper<'p> {
             .enumerate()
             .map(|(i, path)| Entry { segments: &path.segments, met: scanner.met(i), found: scanner.found(i) })
             .collect();
-        // A document read whole is its own sparse copy: read where the scanner holds it, not
-        // copied again (`length` of a 114 MB document held it three times).
-        let whole = entries.iter().find_map(|entry| entry.found.filter(|_| entry.segments.is_empty()));
-        let sparse = if whole.is_some() { Vec::new() } else { sparse_copy(&entries) };
-        let document = whole.unwrap_or(&sparse);
+        let document = sparse_copy(&entries);
         // The iterations' own errors, met on a copy where each iterated value is as typed.
         for stream in &plan.streams {
             let segments = plan.paths.get(stream.path).map_or(&[][..], |path| &path.segments);
@@ -512,7 +509,7 @@ impl<'p> Shaper<'p> {
         }
         if plan.root.is_some() {
             // A variable's document: the sparse copy, then each stream's outputs.
-            let mut parts = alloc::vec![whole.map_or(sparse, <[u8]>::to_vec)];
+            let mut parts = alloc::vec![document.into_owned()];
             parts.append(&mut self.outputs);
             return Ok(parts);
         }
@@ -524,7 +521,7 @@ impl<'p> Shaper<'p> {
         }
         let mut variables: Vec<(&str, &[u8])> = self.variables.to_vec();
         variables.extend(plan.streams.iter().zip(&self.outputs).map(|(stream, array)| (stream.name.as_str(), array.as_slice())));
-        let outputs = eval(self.program, Value::Found(document), &variables).map_err(shape_error)?;
+        let outputs = eval(self.program, Value::Found(&document), &variables).map_err(shape_error)?;
         // What the program built is moved out; what it found is copied.
         Ok(outputs
             .into_iter()
@@ -575,14 +572,18 @@ struct Entry<'s> {
 }
 
 /// The sparse copy of the document `entries` tell of; `null` where they met nothing (a program
-/// that reads nothing of it).
-fn sparse_copy(entries: &[Entry]) -> Vec<u8> {
+/// that reads nothing of it). A document read whole is its own sparse copy: borrowed where the
+/// scanner holds it, not copied again (`length` of a 114 MB document held it three times).
+fn sparse_copy<'s>(entries: &[Entry<'s>]) -> Cow<'s, [u8]> {
+    if let Some(whole) = entries.iter().find_map(|entry| entry.found.filter(|_| entry.segments.is_empty())) {
+        return Cow::Borrowed(whole);
+    }
     let mut copy = Vec::new();
     write_sparse(&mut copy, entries, 0);
     if copy.is_empty() {
         copy.extend_from_slice(b"null");
     }
-    copy
+    Cow::Owned(copy)
 }
 
 /// The deepest path a plan follows: the sparse copy is written recursing once a level (a chain of
