@@ -18,7 +18,8 @@
 //! value, whole: what an earlier occurrence held is forgotten.
 //!
 //! The module is split by job: `grammar` (byte classes and the transition table), `scanner` (the
-//! automaton that runs it, chunk by chunk), `matcher` (the paths followed and the values copied),
+//! automaton that runs it, chunk by chunk), `matcher` (the paths followed and the values copied), `skip` (a value no path reaches, passed
+//! over whole),
 //! `string` (writing and decoding string literals), `error` (why a document is not JSON). This
 //! file only re-exports.
 
@@ -26,6 +27,7 @@ mod error;
 mod grammar;
 mod matcher;
 mod scanner;
+mod skip;
 mod string;
 
 pub use error::{JsonError, JsonErrorKind};

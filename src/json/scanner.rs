@@ -10,6 +10,7 @@ use alloc::vec::Vec;
 use super::error::{JsonError, JsonErrorKind};
 use super::grammar::*;
 use super::matcher::Level;
+use super::skip::skip_value;
 use super::string::hex_value;
 use crate::path::{Names, Path};
 
@@ -360,16 +361,17 @@ impl<'p> Scanner<'p> {
     /// past ASCII, an error) or the chunk ends inside it: that one is left, from its first byte,
     /// to `step`. A token is checked whole before any hook is told of it.
     fn tokens(&mut self, chunk: &[u8], mut at: usize) -> usize {
-        let digits = |mut at: usize| {
-            while chunk.get(at).is_some_and(u8::is_ascii_digit) {
-                at += 1;
-            }
-            at
-        };
         while let Some(&b) = chunk.get(at) {
             let state = self.state;
             let live = self.containers.len < self.dead_below;
             let value_due = matches!(state, VA | AR);
+            if value_due && live && !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b']') && self.unreached() {
+                if let Some(end) = skip_value(chunk, at) {
+                    self.state = OK;
+                    at = end;
+                    continue;
+                }
+            }
             // A value's last byte, for the hooks that begin and end it.
             let end = match b {
                 b' ' | b'\t' | b'\n' | b'\r' => {
@@ -379,18 +381,7 @@ impl<'p> Scanner<'p> {
                 b'"' if value_due || matches!(state, OB | KE) => {
                     // Printable ASCII and well-formed UTF-8, no escape: the text is its own
                     // decoding.
-                    let mut end = at + 1;
-                    loop {
-                        end = plain_end(chunk, end);
-                        let Some(&lead) = chunk.get(end).filter(|&&b| b >= 0x80) else { break };
-                        let Some((more, low, high)) = utf8_lead(lead) else { break };
-                        let well_formed = chunk.get(end + 1).is_some_and(|&b| (low..=high).contains(&b))
-                            && (2..=usize::from(more)).all(|i| chunk.get(end + i).is_some_and(|&b| (0x80..=0xbf).contains(&b)));
-                        if !well_formed {
-                            break;
-                        }
-                        end += usize::from(more) + 1;
-                    }
+                    let end = text_end(chunk, at + 1);
                     if chunk.get(end) != Some(&b'"') {
                         break;
                     }
@@ -422,6 +413,12 @@ impl<'p> Scanner<'p> {
                 b'{' | b'[' if value_due => {
                     if live {
                         self.begin_value(at, b);
+                        if let Some(end) = self.pick_members(chunk, at) {
+                            self.end_value(chunk, end);
+                            self.state = OK;
+                            at = end;
+                            continue;
+                        }
                     }
                     self.state = self.open(b == b'{', live);
                     at += 1;
@@ -435,44 +432,10 @@ impl<'p> Scanner<'p> {
                     at += 1;
                     continue;
                 }
-                b'-' | b'0'..=b'9' if value_due => {
-                    // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, ended inside this chunk.
-                    let start = at + usize::from(b == b'-');
-                    let mut end = match chunk.get(start) {
-                        Some(b'0') => start + 1,
-                        Some(b'1'..=b'9') => digits(start + 1),
-                        _ => break,
-                    };
-                    if chunk.get(end) == Some(&b'.') {
-                        let fraction = digits(end + 1);
-                        if fraction == end + 1 {
-                            break;
-                        }
-                        end = fraction;
-                    }
-                    if matches!(chunk.get(end), Some(b'e' | b'E')) {
-                        let sign = end + 1 + usize::from(matches!(chunk.get(end + 1), Some(b'+' | b'-')));
-                        end = digits(sign);
-                        if end == sign {
-                            break;
-                        }
-                    }
-                    if end == chunk.len() {
-                        break;
-                    }
-                    end
-                }
-                b't' | b'f' | b'n' if value_due => {
-                    let literal: &[u8] = match b {
-                        b't' => b"true",
-                        b'f' => b"false",
-                        _ => b"null",
-                    };
-                    if !chunk.get(at..).is_some_and(|rest| rest.starts_with(literal)) {
-                        break;
-                    }
-                    at + literal.len()
-                }
+                _ if value_due => match scalar_end(chunk, at) {
+                    Some(end) => end,
+                    None => break,
+                },
                 _ => break,
             };
             // A scalar value from `at` to `end`.
@@ -484,6 +447,16 @@ impl<'p> Scanner<'p> {
             at = end;
         }
         at
+    }
+
+    /// Whether no path reaches the value due at the current depth (in an array, the element its
+    /// index names): the matcher's hooks would do nothing for it, nor inside it.
+    fn unreached(&mut self) -> bool {
+        let depth = self.containers.len;
+        if self.containers.top_is_object() == Some(false) {
+            self.enter_element(depth);
+        }
+        self.levels.get(depth).is_none_or(|level| level.live == 0)
     }
 
     /// A container opens (its value begun with the matcher, when `live`): the state after its
@@ -561,7 +534,7 @@ impl<'p> Scanner<'p> {
 /// For the first byte of a multi-byte UTF-8 character: how many bytes follow, and the range of
 /// the next one (RFC 3629's table of well-formed sequences: no overlongs, no surrogates, nothing
 /// above U+10FFFF); the bytes after it are 0x80 to 0xBF.
-fn utf8_lead(b: u8) -> Option<(u8, u8, u8)> {
+pub(super) fn utf8_lead(b: u8) -> Option<(u8, u8, u8)> {
     Some(match b {
         0xc2..=0xdf => (1, 0x80, 0xbf),
         0xe0 => (2, 0xa0, 0xbf),
@@ -574,9 +547,68 @@ fn utf8_lead(b: u8) -> Option<(u8, u8, u8)> {
     })
 }
 
+/// Where the text of a string starting at `chunk[at]` stops being its own decoding: printable
+/// ASCII and well-formed UTF-8 (RFC 3629), up to a quote, an escape, a control character, DEL, an
+/// ill-formed sequence or the chunk's end.
+pub(super) fn text_end(chunk: &[u8], at: usize) -> usize {
+    let mut end = at;
+    loop {
+        end = plain_end(chunk, end);
+        let Some(&lead) = chunk.get(end).filter(|&&b| b >= 0x80) else { return end };
+        let Some((more, low, high)) = utf8_lead(lead) else { return end };
+        let well_formed = chunk.get(end + 1).is_some_and(|&b| (low..=high).contains(&b))
+            && (2..=usize::from(more)).all(|i| chunk.get(end + i).is_some_and(|&b| (0x80..=0xbf).contains(&b)));
+        if !well_formed {
+            return end;
+        }
+        end += usize::from(more) + 1;
+    }
+}
+
+/// Where the number or literal starting at `chunk[at]` ends, when it is well formed and ends
+/// inside the chunk (a number at the chunk's end may go on in the next one).
+pub(super) fn scalar_end(chunk: &[u8], at: usize) -> Option<usize> {
+    let digits = |mut at: usize| {
+        while chunk.get(at).is_some_and(u8::is_ascii_digit) {
+            at += 1;
+        }
+        at
+    };
+    let literal: &[u8] = match chunk.get(at)? {
+        b't' => b"true",
+        b'f' => b"false",
+        b'n' => b"null",
+        &b => {
+            // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+            let start = at + usize::from(b == b'-');
+            let mut end = match chunk.get(start)? {
+                b'0' => start + 1,
+                b'1'..=b'9' => digits(start + 1),
+                _ => return None,
+            };
+            if chunk.get(end) == Some(&b'.') {
+                let fraction = digits(end + 1);
+                if fraction == end + 1 {
+                    return None;
+                }
+                end = fraction;
+            }
+            if matches!(chunk.get(end), Some(b'e' | b'E')) {
+                let sign = end + 1 + usize::from(matches!(chunk.get(end + 1), Some(b'+' | b'-')));
+                end = digits(sign);
+                if end == sign {
+                    return None;
+                }
+            }
+            return (end < chunk.len()).then_some(end);
+        }
+    };
+    chunk.get(at..)?.starts_with(literal).then_some(at + literal.len())
+}
+
 /// Where the run of plain string text (printable ASCII, no quote, no backslash) starting at
 /// `at` ends: whole blocks (`plain_run`), then a byte at a time.
-fn plain_end(chunk: &[u8], at: usize) -> usize {
+pub(super) fn plain_end(chunk: &[u8], at: usize) -> usize {
     let mut at = plain_run(chunk, at);
     while chunk.get(at).is_some_and(|&b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\') {
         at += 1;
@@ -619,7 +651,7 @@ fn plain_run(chunk: &[u8], mut at: usize) -> usize {
 /// Where a run of whitespace (space, tab, line feed, carriage return) starting at `at` ends: a
 /// byte at a time, since most runs are one space (after `,` or `:`) or a line's indentation, both
 /// shorter than a SIMD block (16 bytes a step measured 14% slower on bench/shape's document).
-fn space_run(chunk: &[u8], mut at: usize) -> usize {
+pub(super) fn space_run(chunk: &[u8], mut at: usize) -> usize {
     while matches!(chunk.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
         at += 1;
     }

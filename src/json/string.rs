@@ -55,7 +55,11 @@ pub fn write_string(out: &mut Vec<u8>, text: &[u8]) {
 /// or backslash is left as it is.
 pub fn write_escaped(out: &mut Vec<u8>, text: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for &b in text {
+    // The text between escapes is copied a run at a time: a byte at a time, each a call to push,
+    // was 5% of `[.[] | {id, name}]` (its keys are written for each element).
+    for run in text.split_inclusive(|&b| matches!(b, 0x00..=0x1f | b'"' | b'\\' | 0x7f)) {
+        let Some((&b, plain)) = run.split_last() else { continue };
+        out.extend_from_slice(plain);
         match b {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),

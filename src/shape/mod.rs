@@ -12,6 +12,7 @@ use alloc::vec::Vec;
 
 use crate::error::RelayError;
 
+mod direct;
 mod eval;
 mod parse;
 mod plan;

@@ -22,6 +22,7 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::direct::{direct, Direct};
 use super::eval::{eval, push_item, EvalError, Value, Variables};
 use super::parse::Expr;
 use super::yields_one;
@@ -407,6 +408,11 @@ pub struct Shaper<'p> {
     /// Each stream's outputs so far, as an array still open: `[a,b`.
     outputs: Vec<Vec<u8>>,
     scratch: Option<Scratch>,
+    /// Each stream's program answered without the evaluator where it can be ([`direct`]), and
+    /// the room its answers are written in: made once, before the first chunk (made for each
+    /// chunk, they stayed above it and kept the heap from taking the chunk back: 64 KiB each).
+    directs: Vec<Option<Direct<'p>>>,
+    answer: Vec<u8>,
 }
 
 impl<'p> Shaper<'p> {
@@ -419,6 +425,8 @@ impl<'p> Shaper<'p> {
             variables,
             outputs: core::iter::repeat_with(|| Vec::from(&b"["[..])).take(plan.streams.len()).collect(),
             scratch,
+            directs: plan.streams.iter().map(|stream| direct(&stream.apply)).collect(),
+            answer: Vec::with_capacity(256),
         }
     }
 
@@ -432,7 +440,7 @@ impl<'p> Shaper<'p> {
     /// Runs each stream's completed elements through its program. An object's members are kept
     /// until its end instead (`finish`): a repeated key makes an earlier member's value another's.
     fn run_streams(&mut self, at_end: bool) -> Result<(), RelayError> {
-        for (stream, outputs) in self.plan.streams.iter().zip(self.outputs.iter_mut()) {
+        for ((stream, outputs), direct) in self.plan.streams.iter().zip(self.outputs.iter_mut()).zip(&self.directs) {
             let scanner = self.projection.scanner();
             if scanner.restarted(stream.path) {
                 outputs.truncate(1);
@@ -454,7 +462,7 @@ impl<'p> Shaper<'p> {
                 }
                 continue;
             }
-            let (variables, scratch) = (self.variables, self.scratch);
+            let (variables, scratch, answer) = (self.variables, self.scratch, &mut self.answer);
             self.projection.scanner().take_elements(stream.path, |list, ends| {
                 let mut start = 0;
                 for &end in ends {
@@ -463,13 +471,22 @@ impl<'p> Shaper<'p> {
                     let element = element.strip_prefix(b",").unwrap_or(element);
                     start = end;
                     let mark = scratch.map(|scratch| (scratch.mark)());
-                    for value in eval(&stream.apply, Value::Found(element), variables).map_err(shape_error)? {
-                        append(outputs, value.text())?;
+                    let direct = direct.as_ref().filter(|_| element.first() == Some(&b'{'));
+                    match direct.and_then(|direct| direct.answer(element, answer)) {
+                        Some(true) => append(outputs, answer)?,
+                        Some(false) => {}
+                        None => {
+                            for value in eval(&stream.apply, Value::Found(element), variables).map_err(shape_error)? {
+                                append(outputs, value.text())?;
+                            }
+                        }
                     }
-                    // The evaluation's blocks are all dead now; the outputs' may have moved above
-                    // the mark as they grew, and then stay.
+                    // The answer's blocks are all dead now (a comparison's decoding, the
+                    // evaluation's); the outputs and the answer's room may have moved above the
+                    // mark as they grew, and then stay.
+                    let below = |list: &Vec<u8>, mark| list.as_ptr() as usize + list.capacity() <= mark;
                     if let (Some(scratch), Some(mark)) = (scratch, mark) {
-                        if outputs.as_ptr() as usize + outputs.capacity() <= mark {
+                        if below(outputs, mark) && below(answer, mark) {
                             (scratch.rewind)(mark);
                         }
                     }
