@@ -227,6 +227,16 @@ const CASES: &[(&str, &str)] = &[
     (".items[].id", DOCUMENT),
     (".items[0].tags[]", DOCUMENT),
     (".items[].tags[]?", DOCUMENT),
+    // Steps after an iteration, which the parser writes as pipes (the plan streams them).
+    ("[.items[].tags[0]?]", DOCUMENT),
+    ("[.items[]?.extra?.deep[]?]", DOCUMENT),
+    ("[(.items[] | .tags)[]]", DOCUMENT),
+    ("[.items[].kind | select(. == \"a\")]", DOCUMENT),
+    (".items[].extra.deep[0]", DOCUMENT),
+    // The forms answered off an element's members (src/shape/direct.rs).
+    ("[.items[] | select(.kind != \"a\") | {n: .name, id}]", DOCUMENT),
+    ("[.items[] | select(.price == 1.5) | .name]", DOCUMENT),
+    ("[.items[] | select(\"a\" == .kind) | .extra]", DOCUMENT),
     (".user.name", DOCUMENT),
     (".user.missing", DOCUMENT),
     (".user.missing.deeper", DOCUMENT),

@@ -772,6 +772,20 @@ mod tests {
         assert_eq!(members_read(&parse("{a: .a.b, c: (.c | length)}").unwrap()), Some(vec![String::from("a"), String::from("c")]));
         let whole_root = Plan::new(&parse("length").unwrap());
         assert_eq!(whole_root.paths, [Path { segments: Vec::new() }]);
+        // A step after an iteration is the pipe's: streamed, the document never kept whole.
+        for program in [
+            "[.items[].id]",
+            "[.items[]?.id?]",
+            "[.items[][0]]",
+            "[.items[][]]",
+            "[.items[].a.b[]]",
+            "[.items[].a | .b]",
+            ".items | map(.a[].b)",
+        ] {
+            let plan = Plan::new(&parse(program).unwrap());
+            assert_eq!(plan.streams.len(), 1, "{program}");
+            assert!(plan.paths.iter().all(|path| path.segments.first().is_some_and(|s| s.key == "items")), "{program}: {:?}", plan.paths);
+        }
     }
 
     #[test]
@@ -805,6 +819,17 @@ mod tests {
             "select(.s == \"t\") | .a.b",
             ".m[1] | has(\"y\")",
             "[.a[]]",
+            // Steps after an iteration, as pipes (the parser's `after_iteration`).
+            "[.items[].k]",
+            "[.items[]?.id?]",
+            "[.items[].id[]?]",
+            "[.items[][0]?]",
+            "[.items[].id[]]",
+            "[.m[][]]",
+            "[.items[].k | . == 1]",
+            "[.m[].x?]",
+            "(.items[].id | type), .s",
+            "[.a.c[].x]",
         ] {
             same_as_whole(program, document);
         }
