@@ -18,10 +18,9 @@
 //! value, whole: what an earlier occurrence held is forgotten.
 //!
 //! The module is split by job: `grammar` (byte classes and the transition table), `scanner` (the
-//! automaton that runs it, chunk by chunk), `matcher` (the paths followed and the values copied), `skip` (a value no path reaches, passed
-//! over whole),
-//! `string` (writing and decoding string literals), `error` (why a document is not JSON). This
-//! file only re-exports.
+//! automaton that runs it, chunk by chunk), `matcher` (the paths followed and the values copied),
+//! `skip` (a value whole in its chunk, checked and passed over in one pass), `string` (writing and
+//! decoding string literals), `error` (why a document is not JSON). This file only re-exports.
 
 mod error;
 mod grammar;

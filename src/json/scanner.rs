@@ -371,6 +371,11 @@ impl<'p> Scanner<'p> {
                     at = end;
                     continue;
                 }
+                if !matches!(b, b'{' | b'[') {
+                    // A scalar the pass did not take is one the arms below refuse too (it ends
+                    // with the chunk, or is no JSON): to the automaton, not read again here.
+                    break;
+                }
             }
             // A value's last byte, for the hooks that begin and end it.
             let end = match b {
@@ -413,7 +418,7 @@ impl<'p> Scanner<'p> {
                 b'{' | b'[' if value_due => {
                     if live {
                         self.begin_value(at, b);
-                        if let Some(end) = self.pick_members(chunk, at) {
+                        if let Some(end) = (b == b'{').then(|| self.pick_members(chunk, at)).flatten() {
                             self.end_value(chunk, end);
                             self.state = OK;
                             at = end;
@@ -450,7 +455,8 @@ impl<'p> Scanner<'p> {
     }
 
     /// Whether no path reaches the value due at the current depth (in an array, the element its
-    /// index names): the matcher's hooks would do nothing for it, nor inside it.
+    /// index names: the paths live at it are noted first, as `begin_value` notes them), so that
+    /// the matcher's hooks would do nothing for it, nor inside it.
     fn unreached(&mut self) -> bool {
         let depth = self.containers.len;
         if self.containers.top_is_object() == Some(false) {

@@ -7,11 +7,11 @@
 
 use super::scanner::{scalar_end, space_run, text_end};
 
-/// The deepest nesting passed over here: one bit per open container in a `u64`.
+/// The most non-empty containers open at once passed over here: one bit each in a `u64`.
 const MAX_DEPTH: u32 = 64;
 
 /// Where the value starting at `chunk[at]` ends, when all of it is in `chunk`, is well formed
-/// JSON and nests at most [`MAX_DEPTH`] deep.
+/// JSON and has at most [`MAX_DEPTH`] non-empty containers open at once.
 pub(super) fn skip_value(chunk: &[u8], mut at: usize) -> Option<usize> {
     // Bit 0 is the innermost open container: set for an object.
     let (mut objects, mut depth) = (0u64, 0u32);

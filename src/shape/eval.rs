@@ -324,10 +324,7 @@ fn build_objects<'d>(
     let (mut lasts, again) = (None, outputs.iter().any(|values| values.len() > 1));
     let mut chosen = alloc::vec![0; firsts.len()];
     loop {
-        // Room for a small object at once: grown from one byte, its text moved four or five
-        // times per element (a tenth of `[.[] | {id, name}]`).
-        let mut object = Vec::with_capacity(64);
-        object.push(b'{');
+        let mut object = Vec::from(&b"{"[..]);
         for (((key, _), values), &k) in firsts.iter().zip(&outputs).zip(&chosen) {
             write_string(&mut object, key.as_bytes());
             object.push(b':');

@@ -410,7 +410,8 @@ pub struct Shaper<'p> {
     scratch: Option<Scratch>,
     /// Each stream's program answered without the evaluator where it can be ([`direct`]), and
     /// the room its answers are written in: made once, before the first chunk (made for each
-    /// chunk, they stayed above it and kept the heap from taking the chunk back: 64 KiB each).
+    /// chunk, they stayed above it and kept the heap from taking the chunk back: 64 KiB each; the
+    /// room, like the outputs, still keeps one chunk each time it grows, a few times a document).
     directs: Vec<Option<Direct<'p>>>,
     answer: Vec<u8>,
 }
