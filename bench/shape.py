@@ -3,8 +3,11 @@ and peak RSS (GNU time's %M) of each run, the answers checked equal as JSON valu
 
 The document is an array of BENCH_OBJECTS objects (default 400,000: about 95 MB), each with an
 id, a kind ("a" or "b"), a name, tags, a nested object and a price, written once under target/.
-Each contender runs each program RUNS times (default 1) in turn; the table shows the medians and
-the ratios to the command's, all from this one run. The command is precompiled
+Each program runs in RUNS rounds (default 1), each round running every contender once, odd
+rounds in the listed order and even ones reversed, so that a drift of this shared machine (it
+can double a run's time from one minute to the next) meets every contender alike; the table
+shows the medians and the ratios of the medians to the command's, all from this one run. The
+command is precompiled
 (`wasmtime compile`), as a deployment caches it, and gets --dir for the file alone.
 """
 import json
@@ -44,16 +47,14 @@ def document(path):
 
 
 def measure(command):
-    walls, rss = [], []
-    for _ in range(RUNS):
-        with tempfile.NamedTemporaryFile("r") as report:
-            started = time.perf_counter()
-            done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report.name] + command, capture_output=True)
-            walls.append(time.perf_counter() - started)
-            if done.returncode != 0:
-                sys.exit(f"{command[0]} failed: {done.stderr.decode(errors='replace')[:500]}")
-            rss.append(int(report.read().strip().splitlines()[-1]))
-    return statistics.median(walls), statistics.median(rss) / 1024, done.stdout
+    """One run: wall seconds, peak RSS in KB, standard output."""
+    with tempfile.NamedTemporaryFile("r") as report:
+        started = time.perf_counter()
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report.name] + command, capture_output=True)
+        wall = time.perf_counter() - started
+        if done.returncode != 0:
+            sys.exit(f"{command[0]} failed: {done.stderr.decode(errors='replace')[:500]}")
+        return wall, int(report.read().strip().splitlines()[-1]), done.stdout
 
 
 def main():
@@ -71,14 +72,20 @@ def main():
             contenders.append((version(tool), lambda p, tool=tool: [tool, "-c", p, path]))
     size = os.path.getsize(path) / 1e6
     print(f"Document: {OBJECTS:,} objects, {size:.1f} MB. {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores; {RUNS} run(s) each, medians. Command: bench/shape\n")
+          f"{os.cpu_count()} cores; {RUNS} round(s), contenders alternated, medians. Command: bench/shape\n")
     print("| program | tool | wall s | peak RSS MB | time vs edge-relay | RSS vs edge-relay |")
     print("|---|---|---:|---:|---:|---:|")
     for program in PROGRAMS:
+        runs = {label: [] for label, _ in contenders}
+        for turn in range(RUNS):
+            order = contenders if turn % 2 == 0 else contenders[::-1]
+            for label, command in order:
+                runs[label].append(measure(command(program)))
         rows = []
-        for label, command in contenders:
-            wall, rss, out = measure(command(program))
-            rows.append((label, wall, rss, [json.loads(line) for line in out.decode().splitlines() if line.strip()]))
+        for label, _ in contenders:
+            walls, rss, out = zip(*runs[label])
+            answer = [json.loads(line) for line in out[-1].decode().splitlines() if line.strip()]
+            rows.append((label, statistics.median(walls), statistics.median(rss) / 1024, answer))
         ours = rows[0]
         cell = program.replace("|", "\\|")
         for label, wall, rss, answer in rows:
