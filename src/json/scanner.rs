@@ -540,7 +540,7 @@ impl<'p> Scanner<'p> {
 /// For the first byte of a multi-byte UTF-8 character: how many bytes follow, and the range of
 /// the next one (RFC 3629's table of well-formed sequences: no overlongs, no surrogates, nothing
 /// above U+10FFFF); the bytes after it are 0x80 to 0xBF.
-pub(super) fn utf8_lead(b: u8) -> Option<(u8, u8, u8)> {
+fn utf8_lead(b: u8) -> Option<(u8, u8, u8)> {
     Some(match b {
         0xc2..=0xdf => (1, 0x80, 0xbf),
         0xe0 => (2, 0xa0, 0xbf),
@@ -614,7 +614,7 @@ pub(super) fn scalar_end(chunk: &[u8], at: usize) -> Option<usize> {
 
 /// Where the run of plain string text (printable ASCII, no quote, no backslash) starting at
 /// `at` ends: whole blocks (`plain_run`), then a byte at a time.
-pub(super) fn plain_end(chunk: &[u8], at: usize) -> usize {
+fn plain_end(chunk: &[u8], at: usize) -> usize {
     let mut at = plain_run(chunk, at);
     while chunk.get(at).is_some_and(|&b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\') {
         at += 1;
